@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { toValidationIssues } from './zodIssues.js';
+import { MAX_CHUNK_SIZE } from './limits.js';
+
+const positiveInt = (fallback: number, max?: number) => {
+  let schema = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0');
+  if (max !== undefined) schema = schema.max(max, `expected at most ${max}`);
+  return schema.default(fallback);
+};
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+/** The environment variables image-cleanup reads, with their defaults. Documented in the README. */
+export const configSchema = z.object({
+  REPORT_BUCKET: z.string({ error: 'expected the name of the S3 bucket for reports' }).min(3, 'expected the name of the S3 bucket for reports'),
+  REPORT_PREFIX: z
+    .string()
+    .default('reports/')
+    .refine((prefix) => prefix === '' || prefix.endsWith('/'), 'expected an empty prefix or one ending in "/"'),
+  MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
+  CHUNK_SIZE: positiveInt(100, MAX_CHUNK_SIZE),
+  MAX_IN_FLIGHT: positiveInt(4, 64),
+  MAX_ATTEMPTS: positiveInt(5, 20),
+  RETRY_BASE_MS: positiveInt(200),
+  RETRY_MAX_MS: positiveInt(20_000),
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  DEADLINE_MARGIN_MS: positiveInt(15_000),
+  S3_FORCE_PATH_STYLE: booleanFlag,
+});
+
+/** The parsed, frozen configuration of one Lambda container. */
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+/**
+ * Parses the configuration from an environment, once, at cold start.
+ *
+ * @param env - The environment, `process.env` by default.
+ * @throws {ConfigError} naming each variable that is missing or malformed and what it expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" for our purposes: serverless.yml writes `''` for unused settings.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(toValidationIssues(parsed.error));
+  return Object.freeze(parsed.data);
+}

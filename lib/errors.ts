@@ -1,0 +1,49 @@
+/**
+ * The one error base class of image-cleanup. Every error the project throws on purpose is a
+ * `CleanupError`, so callers can tell our failures (with their data) from bugs.
+ */
+export class CleanupError extends Error {
+  /** A stable, machine-readable code, e.g. `INVALID_JOB`. */
+  public readonly code: string;
+
+  public constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found while validating input: where it is and what is wrong with it. */
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `target.projectId` or `imageIds.3`. */
+  path: string;
+  /** What is wrong, in words a user can act on. */
+  message: string;
+}
+
+/** A cleanup job (or trigger event) that fails validation as a whole: nothing is deleted. */
+export class JobValidationError extends CleanupError {
+  public readonly issues: readonly ValidationIssue[];
+
+  public constructor(issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
+    super('INVALID_JOB', `Invalid cleanup job: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, options);
+    this.issues = issues;
+  }
+}
+
+/** The environment does not hold a valid configuration; raised once, at cold start. */
+export class ConfigError extends CleanupError {
+  public readonly issues: readonly ValidationIssue[];
+
+  public constructor(issues: readonly ValidationIssue[]) {
+    super('INVALID_CONFIG', `Invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** Writing the job's report to S3 failed; the job's outcomes are logged instead. */
+export class ReportWriteError extends CleanupError {
+  public constructor(location: string, cause: unknown) {
+    super('REPORT_WRITE_FAILED', `Could not write the report to ${location}`, { cause });
+  }
+}

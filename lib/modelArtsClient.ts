@@ -1,0 +1,155 @@
+import type { CleanupTarget } from './cleanupJob.js';
+import { classifyNetworkError, classifyResponse, parseRetryAfter, readErrorBody, type ServiceFailure } from './classifyFailure.js';
+
+/** The result of one batch-delete request, normalised across v1 and v2. */
+export type DeleteBatchResult =
+  /** The request was answered with a result per ID, in request order (v1 success sets all to ok). */
+  | { kind: 'per_item'; items: Array<{ ok: true } | { ok: false; failure: ServiceFailure }>; requestId?: string }
+  /** The request failed as a whole: no ID in it was deleted (v1 is all-or-nothing). */
+  | { kind: 'batch_failed'; failure: ServiceFailure; requestId?: string };
+
+/** Talks to the annotation service's batch-delete calls. */
+export interface ModelArtsClient {
+  /**
+   * Sends one batch-delete request for `imageIds` and classifies the answer. Never throws for
+   * service or network failures: they come back as data.
+   */
+  deleteBatch(target: CleanupTarget, imageIds: readonly string[]): Promise<DeleteBatchResult>;
+}
+
+/** Adds authentication headers to a request just before it is sent (token or AK/SK signature). */
+export type RequestAuthorizer = (request: { method: string; url: URL; headers: Record<string, string>; body: string }) => Promise<void> | void;
+
+/** Dependencies and settings of {@link createModelArtsClient}. */
+export interface ModelArtsClientOptions {
+  /** Base URL, e.g. `https://modelarts.cn-north-4.myhuaweicloud.com`. */
+  endpoint: string;
+  /** Abandon a request after this long; counted as a transient failure. */
+  requestTimeoutMs: number;
+  /** Authentication; none on the local emulator. */
+  authorize?: RequestAuthorizer;
+  /** The `fetch` to use. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch, for `Retry-After` dates. @default Date.now */
+  now?: () => number;
+}
+
+/** Builds the request path of a batch delete for a target. */
+export function deletePath(target: CleanupTarget): string {
+  const project = encodeURIComponent(target.projectId);
+  return target.api === 'v1'
+    ? `/v1/${project}/data-annotations/${encodeURIComponent(target.dataAnnotationId)}/images/delete`
+    : `/v2/${project}/datasets/${encodeURIComponent(target.datasetId)}/data-annotations/samples/delete`;
+}
+
+/** Builds the JSON body of a batch delete for a target, exactly as documented. */
+export function deleteBody(target: CleanupTarget, imageIds: readonly string[]): string {
+  return target.api === 'v1'
+    ? JSON.stringify({ image_id: imageIds })
+    : JSON.stringify({ samples: imageIds, delete_source: target.deleteSource });
+}
+
+/**
+ * Creates a client for the batch-delete calls (v1 labelling jobs and v2 datasets).
+ *
+ * @example
+ * const client = createModelArtsClient({ endpoint: 'http://127.0.0.1:8080', requestTimeoutMs: 30_000 });
+ * const result = await client.deleteBatch(target, ['0123456789abcdef0123456789abcdef']);
+ */
+export function createModelArtsClient(options: ModelArtsClientOptions): ModelArtsClient {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const base = options.endpoint.replace(/\/+$/, '');
+
+  return {
+    async deleteBatch(target, imageIds) {
+      const url = new URL(base + deletePath(target));
+      const body = deleteBody(target, imageIds);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      await options.authorize?.({ method: 'POST', url, headers, body });
+
+      let response: Response;
+      let text: string;
+      try {
+        const signal = AbortSignal.timeout(options.requestTimeoutMs);
+        response = await doFetch(url, { method: 'POST', headers, body, signal });
+        text = await response.text();
+      } catch (error) {
+        return { kind: 'batch_failed', failure: classifyNetworkError(error) };
+      }
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      const withId = requestId === undefined ? {} : { requestId };
+      const json = parseJson(text);
+
+      if (!response.ok) {
+        const { code, message } = readErrorBody(json);
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+        const failure: ServiceFailure = {
+          failureClass: classifyResponse(response.status, code),
+          status: response.status,
+          code: code ?? `HTTP_${response.status}`,
+          message: message ?? (text.slice(0, 200) || response.statusText),
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
+        return { kind: 'batch_failed', failure, ...withId };
+      }
+      return target.api === 'v1' ? readV1(json, imageIds.length, response.status, withId) : readV2(json, imageIds.length, response.status, withId);
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function malformed(status: number, what: string): ServiceFailure {
+  // A 2xx answer we cannot read may still have deleted images: never retry it blindly.
+  return { failureClass: 'permanent', status, code: 'MALFORMED_RESPONSE', message: `unreadable response: ${what}` };
+}
+
+function readV1(json: unknown, count: number, status: number, withId: { requestId?: string }): DeleteBatchResult {
+  const body = json as { is_success?: unknown } | undefined;
+  if (typeof body?.is_success !== 'boolean') return { kind: 'batch_failed', failure: malformed(status, 'no is_success'), ...withId };
+  if (body.is_success) return { kind: 'per_item', items: Array.from({ length: count }, () => ({ ok: true as const })), ...withId };
+  const { code, message } = readErrorBody(json);
+  return {
+    kind: 'batch_failed',
+    failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'is_success is false' },
+    ...withId,
+  };
+}
+
+function readV2(json: unknown, count: number, status: number, withId: { requestId?: string }): DeleteBatchResult {
+  const body = json as { success?: unknown; results?: unknown } | undefined;
+  if (typeof body?.success !== 'boolean') return { kind: 'batch_failed', failure: malformed(status, 'no success field'), ...withId };
+  if (body.success && body.results === undefined) {
+    return { kind: 'per_item', items: Array.from({ length: count }, () => ({ ok: true as const })), ...withId };
+  }
+  if (!Array.isArray(body.results)) {
+    // success: false with no per-item results: the request failed as a whole.
+    const { code, message } = readErrorBody(json);
+    return {
+      kind: 'batch_failed',
+      failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'success is false' },
+      ...withId,
+    };
+  }
+  if (body.results.length !== count) {
+    return { kind: 'batch_failed', failure: malformed(status, `${body.results.length} results for ${count} samples`), ...withId };
+  }
+  // Results carry no ID: they are matched to the request by position (see the README).
+  const items = body.results.map((result: unknown) => {
+    const item = result as { success?: unknown };
+    if (item?.success === true) return { ok: true as const };
+    const { code, message } = readErrorBody(result);
+    return {
+      ok: false as const,
+      failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'item failed' },
+    };
+  });
+  return { kind: 'per_item', items, ...withId };
+}
