@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { runManualInvocation } from '../../lib/runManualInvocation.js';
+import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+
+// Integration: the pipeline against the real local servers (fauxqs S3, the ModelArts emulator).
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const JOB = '282';
+const target = { projectId: PROJECT, dataAnnotationId: JOB };
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack.stop();
+});
+beforeEach(() => {
+  stack.emulator.requests.length = 0;
+  Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch' });
+});
+
+async function completed(event: unknown, env: Record<string, string> = {}) {
+  const result = await runManualInvocation(event, stackDeps(stack, env));
+  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.error)}`);
+  return result;
+}
+
+describe('runCleanupJob against the local stack', () => {
+  it('deletes exactly the named images, in chunks no larger than the chunk size, and reports every entry', async () => {
+    // Prepare
+    const keep = imageIds('keep', 150);
+    const remove = imageIds('remove', 1050);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, [...keep, ...remove]);
+
+    // Act
+    const result = await completed({ target, imageIds: remove, options: { chunkSize: 70 } });
+
+    // Assess
+    const left = stack.emulator.labellingJobImages(PROJECT, JOB);
+    expect(remove.filter((id) => left.has(id))).toEqual([]);
+    expect(keep.every((id) => left.has(id))).toBe(true);
+    expect(result.summary.counts).toEqual({ received: 1050, deleted: 1050, already_deleted: 0, failed: 0, invalid: 0, duplicate: 0 });
+    expect(Math.max(...stack.emulator.requests.map((r) => r.imageIds.length))).toBeLessThanOrEqual(70);
+    expect(stack.emulator.requests).toHaveLength(Math.ceil(1050 / 70));
+    expect(result.summary.requests).toBe(stack.emulator.requests.length);
+    const summary = JSON.parse(await readS3Text(stack.s3, result.report.summary));
+    expect(summary).toEqual(result.summary);
+  });
+
+  it('never has more requests in flight than maxInFlight, and does use them', async () => {
+    // Prepare
+    const ids = imageIds('flight', 2000);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.settings.latencyMs = 15;
+    stack.emulator.settings.latencyJitterMs = 10;
+
+    // Act
+    const result = await completed({ target, imageIds: ids, options: { chunkSize: 50, maxInFlight: 3 } });
+
+    // Assess
+    expect(result.summary.counts.deleted).toBe(2000);
+    expect(stack.emulator.maxInFlightSeen).toBeLessThanOrEqual(3);
+    expect(stack.emulator.maxInFlightSeen).toBeGreaterThan(1);
+  });
+
+  it('retries HTTP 500 and 429 with Retry-After, and the images end deleted', async () => {
+    // Prepare
+    const ids = imageIds('transient', 30);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 500, times: 2 }, { status: 429, retryAfterSeconds: 1 }, { status: 503 });
+    const started = Date.now();
+
+    // Act
+    const result = await completed({ target, imageIds: ids, options: { chunkSize: 30, maxInFlight: 1 } });
+
+    // Assess
+    expect(result.summary.counts.deleted).toBe(30);
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(0);
+    expect(stack.emulator.requests.map((r) => r.status)).toEqual([500, 500, 429, 503, 200]);
+    expect(result.summary.retries).toBe(4);
+    expect(result.summary.throttled).toBe(1);
+    // The retry after the 429 waited for Retry-After (1 s), not for the 1-5 ms backoff of this test.
+    const afterThrottle = stack.emulator.requests[3]!.receivedAt - stack.emulator.requests[2]!.answeredAt;
+    expect(afterThrottle).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('does not retry a permanent failure, and reports its IDs as failed with the API error code', async () => {
+    // Prepare
+    const ids = imageIds('permanent', 5);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 403, errorCode: 'ModelArts.4803', errorMessage: 'The dataset has unfinished label tasks.' });
+
+    // Act
+    const result = await completed({ target, imageIds: ids });
+
+    // Assess
+    expect(stack.emulator.requests).toHaveLength(1);
+    expect(result.summary.counts).toMatchObject({ deleted: 0, failed: 5 });
+    expect(result.summary.status).toBe('completed_with_failures');
+    const rows = parse(await readS3Text(stack.s3, result.report.failed), { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((row) => row.image_id)).toEqual(ids);
+    expect(new Set(rows.map((row) => row.error_code))).toEqual(new Set(['ModelArts.4803']));
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(5);
+  });
+
+  it('does not retry a 400 on a single ID: one request, failed with ModelArts.0104', async () => {
+    // Prepare
+    const [id] = imageIds('bad-request', 1);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, [id!]);
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.0104', errorMessage: 'Invalid parameter.' });
+
+    // Act
+    const result = await completed({ target, imageIds: [id] });
+
+    // Assess
+    expect(stack.emulator.requests).toHaveLength(1);
+    expect(result.summary.counts.failed).toBe(1);
+    expect(result.summary.retries).toBe(0);
+  });
+
+  it('isolates unknown IDs inside an all-or-nothing v1 batch: the others are deleted, the unknown end already_deleted', async () => {
+    // Prepare
+    const present = imageIds('present', 97);
+    const gone = imageIds('gone', 3);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, present);
+
+    // Act
+    const result = await completed({ target, imageIds: [...present.slice(0, 40), gone[0], ...present.slice(40, 80), gone[1], gone[2], ...present.slice(80)] });
+
+    // Assess
+    expect(result.summary.counts).toMatchObject({ deleted: 97, already_deleted: 3, failed: 0 });
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(0);
+    // Bisection bound for k bad IDs in a chunk of n: about 2·k·log2(n) extra requests.
+    expect(result.summary.requests).toBeLessThanOrEqual(1 + 2 * 3 * Math.ceil(Math.log2(100)));
+  });
+
+  it('reports invalid and repeated entries, sends only valid IDs, and the counts add up to the entries received', async () => {
+    // Prepare
+    const ids = imageIds('mixed', 10);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    const entries = [ids[0], 'xyz', ids[1], ids[0], 42, ids[2]!.toUpperCase(), ...ids.slice(1)];
+
+    // Act
+    const result = await completed({ target, imageIds: entries });
+
+    // Assess
+    expect(result.summary.counts).toEqual({ received: entries.length, deleted: 10, already_deleted: 0, failed: 0, invalid: 3, duplicate: 2 });
+    const sent = stack.emulator.requests.flatMap((r) => r.imageIds);
+    expect(sent.sort()).toEqual([...ids].sort());
+    const rows = parse(await readS3Text(stack.s3, result.report.failed), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toEqual([
+      { image_id: 'xyz', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected 32 hexadecimal characters, got 3', position: '2' },
+      { image_id: '42', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected a string, got a number', position: '5' },
+      { image_id: ids[2]!.toUpperCase(), outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'contains upper-case hexadecimal characters', position: '6' },
+    ]);
+  });
+
+  it('deletes from a v2 dataset with the same outcomes as v1', async () => {
+    // Prepare
+    const present = imageIds('v2-present', 20);
+    const gone = imageIds('v2-gone', 2);
+    stack.emulator.seedDataset(PROJECT, 'WxCREuCkBSAlQr9xrde', present);
+
+    // Act
+    const result = await completed({ target: { projectId: PROJECT, datasetId: 'WxCREuCkBSAlQr9xrde' }, imageIds: [...gone, ...present] });
+
+    // Assess
+    expect(result.summary.counts).toMatchObject({ deleted: 20, already_deleted: 2, failed: 0 });
+    expect(stack.emulator.datasetSamples(PROJECT, 'WxCREuCkBSAlQr9xrde').size).toBe(0);
+    expect(stack.emulator.requests).toHaveLength(1);
+    expect(result.summary.target).toEqual({ api: 'v2', projectId: PROJECT, datasetId: 'WxCREuCkBSAlQr9xrde', deleteSource: false });
+  });
+});
+
+describe('jobs that fail validation as a whole', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['a missing target', { imageIds: imageIds('v', 1) }, 'target'],
+    ['IDs that are not an array', { target, imageIds: 'abc' }, 'imageIds'],
+    ['an empty list', { target, imageIds: [] }, 'imageIds'],
+    ['a chunk size over the bound', { target, imageIds: imageIds('v', 1), options: { chunkSize: 1001 } }, 'options.chunkSize'],
+    ['a target with both v1 and v2 IDs', { target: { ...target, datasetId: 'abc' }, imageIds: imageIds('v', 1) }, 'target'],
+    ['a project ID that would change the path', { target: { projectId: '../x', dataAnnotationId: '1' }, imageIds: imageIds('v', 1) }, 'target.projectId'],
+  ];
+
+  it.each(cases)('rejects %s, naming the field, and deletes nothing', async (_label, event, path) => {
+    // Prepare
+    const ids = imageIds('v', 1);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+
+    // Act
+    const result = await runManualInvocation(event, stackDeps(stack));
+
+    // Assess
+    expect(result.status).toBe('rejected');
+    if (result.status !== 'rejected') return;
+    expect(result.error.code).toBe('INVALID_JOB');
+    expect(result.error.issues.map((issue) => issue.path)).toContain(path);
+    expect(result.error.message).toContain(path);
+    expect(stack.emulator.requests).toHaveLength(0);
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(1);
+  });
+});
