@@ -13,13 +13,17 @@ const pathSegment = (what: string) =>
     .string({ error: `expected ${what} as a string` })
     .regex(/^[A-Za-z0-9_-]{1,64}$/, `expected ${what}: 1 to 64 letters, digits, "-" or "_"`);
 
+// A custom message for "not an object at all", keeping zod's own message (which names the key) for
+// unknown keys.
+const onlyForWrongType = (message: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined);
+
 const targetInputSchema = z
   .object({
     projectId: pathSegment('the ModelArts project ID'),
     dataAnnotationId: pathSegment('the v1 labelling job ID (data_annotation_id)').optional(),
     datasetId: pathSegment('the v2 dataset ID').optional(),
     deleteSource: z.boolean({ error: 'expected true or false' }).optional(),
-  }, { error: 'expected an object with projectId and either dataAnnotationId (v1) or datasetId (v2)' })
+  }, { error: onlyForWrongType('expected an object with projectId and either dataAnnotationId (v1) or datasetId (v2)') })
   .strict()
   .superRefine((target, ctx) => {
     const has = (key: 'dataAnnotationId' | 'datasetId') => target[key] !== undefined;
@@ -80,7 +84,7 @@ export const cleanupJobSchema = z
       .min(1, 'expected at least one image ID')
       .max(MAX_INLINE_IDS, `expected at most ${MAX_INLINE_IDS} inline IDs; put larger lists in a manifest`),
     options: jobOptionsSchema.default({}),
-  }, { error: 'expected a cleanup job object with target and imageIds' })
+  }, { error: onlyForWrongType('expected a cleanup job object with target and imageIds') })
   .strict();
 
 /** A validated cleanup job. */

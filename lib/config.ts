@@ -20,7 +20,7 @@ export const configSchema = z.object({
   REPORT_PREFIX: z
     .string()
     .default('reports/')
-    .refine((prefix) => prefix === '' || prefix.endsWith('/'), 'expected an empty prefix or one ending in "/"'),
+    .refine((prefix) => prefix.endsWith('/'), 'expected a key prefix ending in "/"'),
   MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
   CHUNK_SIZE: positiveInt(100, MAX_CHUNK_SIZE),
   MAX_IN_FLIGHT: positiveInt(4, 64),

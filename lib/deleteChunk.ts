@@ -67,7 +67,9 @@ export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
     if (result.kind === 'per_item') {
       return refs.map((ref, index) => {
         const item = result.items[index];
-        if (item === undefined || item.ok) return { imageId: ref.id, position: ref.position, outcome: 'deleted' };
+        // A missing item confirms nothing: never report an ID deleted without the service saying so.
+        if (item === undefined) return { imageId: ref.id, position: ref.position, outcome: 'failed', errorCode: 'MALFORMED_RESPONSE', errorMessage: 'no result for this ID in the response' };
+        if (item.ok) return { imageId: ref.id, position: ref.position, outcome: 'deleted' };
         return fromFailure(ref, item.failure);
       });
     }
