@@ -1,0 +1,71 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CleanupTarget } from '../../lib/cleanupJob.js';
+import { manifestFormatOf } from '../../lib/manifestFormat.js';
+import type { OutcomeRecord } from '../../lib/outcome.js';
+import { readManifestEntries } from '../../lib/readManifestEntries.js';
+import { ReportStreams } from '../../lib/ReportStreams.js';
+import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { imageIds } from '../support/stackDeps.js';
+
+// Integration: multipart uploads to the local S3 (fauxqs), read back.
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack.stop();
+});
+
+const target: CleanupTarget = { api: 'v1', projectId: '0123456789abcdef0123456789abcdef', dataAnnotationId: '282' };
+
+async function body(key: string): Promise<Buffer> {
+  const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
+  return Buffer.from(await object.Body!.transformToByteArray());
+}
+
+describe('ReportStreams', () => {
+  it('streams every outcome to results.jsonl.gz and failures to failed.csv, which reads back as a manifest of exactly the failed IDs', async () => {
+    // Prepare: enough records for several multipart parts of the (poorly compressible) results file
+    const ids = imageIds('report', 120_000);
+    const records: OutcomeRecord[] = ids.map((id, i) =>
+      i % 10 === 0
+        ? { imageId: id, position: i + 1, outcome: 'failed', errorCode: 'ModelArts.0104', errorMessage: 'bad, "quoted"\nmessage' }
+        : { imageId: id, position: i + 1, outcome: 'deleted' },
+    );
+    records.push({ imageId: 'not-an-id', position: 120_001, outcome: 'invalid', errorCode: 'INVALID_IMAGE_ID', errorMessage: 'expected 32 hexadecimal characters, got 9' });
+    const location = { bucket: stack.env.REPORT_BUCKET!, failedKey: 'streams/failed.csv', resultsKey: 'streams/results.jsonl.gz' };
+
+    // Act
+    const streams = new ReportStreams(stack.s3, location, target);
+    for (let i = 0; i < records.length; i += 100) await streams.write(records.slice(i, i + 100));
+    await streams.close();
+
+    // Assess
+    const results = gunzipSync(await body(location.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(results).toHaveLength(records.length);
+    expect(results[0]).toEqual({ image_id: ids[0], outcome: 'failed', line: 1, error_code: 'ModelArts.0104', error_message: 'bad, "quoted"\nmessage' });
+    expect(results[1]).toEqual({ image_id: ids[1], outcome: 'deleted', line: 2 });
+
+    const failedCsv = await body(location.failedKey);
+    const items = [];
+    for await (const item of readManifestEntries(Readable.from([failedCsv]), manifestFormatOf(location.failedKey))) items.push(item);
+    const entries = items.filter((item) => item.kind === 'entry').map((item) => (item.kind === 'entry' ? item.value : ''));
+    expect(entries).toEqual(records.filter((r) => r.outcome !== 'deleted').map((r) => r.imageId));
+    const targets = new Set(items.filter((item) => item.kind === 'target').map((item) => JSON.stringify(item.kind === 'target' ? item.target : {})));
+    expect([...targets]).toEqual([JSON.stringify({ projectId: target.projectId, dataAnnotationId: '282' })]);
+  });
+
+  it('writes a header-only failed.csv and an empty results file for a job with nothing to report', async () => {
+    // Act
+    const location = { bucket: stack.env.REPORT_BUCKET!, failedKey: 'empty/failed.csv', resultsKey: 'empty/results.jsonl.gz' };
+    const streams = new ReportStreams(stack.s3, location, target);
+    await streams.close();
+
+    // Assess
+    expect((await body(location.failedKey)).toString('utf8')).toBe('image_id,outcome,error_code,error_message,line,project_id,data_annotation_id,dataset_id\n');
+    expect(gunzipSync(await body(location.resultsKey)).length).toBe(0);
+  });
+});
