@@ -1,0 +1,54 @@
+/** Settings of a {@link FailureThreshold}. */
+export interface FailureThresholdOptions {
+  /** The rate is judged only once this many IDs were attempted. @default 1000 */
+  minAttempted: number;
+  /** Stop when more than this share (0–1) of attempted IDs failed. @default 0.5 */
+  maxFailureRate: number;
+}
+
+/** Why a job was stopped by its failure threshold. */
+export interface ThresholdCrossed {
+  attempted: number;
+  failed: number;
+  rate: number;
+  reason: string;
+}
+
+/**
+ * A job's failure threshold, like S3 Batch Operations' but configurable: once `minAttempted` IDs
+ * were sent to the service, a failure rate over `maxFailureRate` stops the job, so a broken
+ * credential or a wrong target cannot burn through a million IDs. Only IDs sent to the service
+ * count: `invalid` and `duplicate` entries never reached it, and `already_deleted` is a success.
+ */
+export class FailureThreshold {
+  private attempted = 0;
+  private failed = 0;
+  private crossedAt: ThresholdCrossed | undefined;
+
+  public constructor(private readonly options: FailureThresholdOptions) {
+    if (!(options.maxFailureRate >= 0 && options.maxFailureRate <= 1)) throw new RangeError(`maxFailureRate must be between 0 and 1, got ${options.maxFailureRate}`);
+    if (!Number.isInteger(options.minAttempted) || options.minAttempted < 1) throw new RangeError(`minAttempted must be a positive whole number, got ${options.minAttempted}`);
+  }
+
+  /** Counts a settled attempt; returns the crossing once (and then forever) it happens. */
+  public observe(outcome: 'deleted' | 'already_deleted' | 'failed'): ThresholdCrossed | undefined {
+    if (this.crossedAt) return this.crossedAt;
+    this.attempted += 1;
+    if (outcome === 'failed') this.failed += 1;
+    const rate = this.failed / this.attempted;
+    if (this.attempted >= this.options.minAttempted && rate > this.options.maxFailureRate) {
+      this.crossedAt = {
+        attempted: this.attempted,
+        failed: this.failed,
+        rate,
+        reason: `${this.failed} of the first ${this.attempted} IDs attempted failed (${(rate * 100).toFixed(1)}%, over the threshold of ${(this.options.maxFailureRate * 100).toFixed(1)}%)`,
+      };
+    }
+    return this.crossedAt;
+  }
+
+  /** The crossing, once it happened. */
+  public get crossed(): ThresholdCrossed | undefined {
+    return this.crossedAt;
+  }
+}

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+
+/** Where a job's id came from, most explicit first. */
+export type JobIdSource = 'idempotency_key' | 'message_id' | 'content_hash';
+
+/** A job's id and where it came from. */
+export interface JobIdentity {
+  jobId: string;
+  source: JobIdSource;
+}
+
+/**
+ * Derives a job's id, so a repeated delivery of the same job maps to the same id (and so to the
+ * same report and claim): an explicit idempotency key in the job wins; else the SQS message id;
+ * else a hash of the job's content (its target and ID list, options included), so the same
+ * manual event sent twice is recognised too.
+ *
+ * @param content - The job as received; hashed in a canonical form (object keys sorted).
+ */
+export function deriveJobIdentity(input: { idempotencyKey?: string | undefined; messageId?: string | undefined; content: unknown }): JobIdentity {
+  if (input.idempotencyKey !== undefined) return { jobId: input.idempotencyKey, source: 'idempotency_key' };
+  if (input.messageId !== undefined) return { jobId: `msg-${input.messageId.replace(/[^A-Za-z0-9._-]/g, '-')}`, source: 'message_id' };
+  const digest = createHash('sha256').update(canonicalJson(input.content)).digest('hex');
+  return { jobId: `sha-${digest.slice(0, 32)}`, source: 'content_hash' };
+}
+
+/** JSON with object keys sorted at every level, so equal content hashes equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
