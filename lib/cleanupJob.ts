@@ -69,23 +69,39 @@ export const jobOptionsSchema = z
   })
   .strict();
 
-/** Schema of a cleanup job: a target, a list of image IDs and options. */
+/** Schema of a cleanup job: a target, the image IDs inline or a manifest in S3, and options. */
 export const cleanupJobSchema = z
   .object({
     jobId: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit')
       .optional(),
-    target: targetSchema,
+    // Optional only for a manifest that names its own target (a JSON job file, or the key convention).
+    target: targetSchema.optional(),
     // Items stay `unknown` here: each ID is checked on its own, so one bad ID is reported with its
     // reason instead of failing the whole job.
     imageIds: z
       .array(z.unknown(), { error: 'expected an array of image IDs' })
       .min(1, 'expected at least one image ID')
-      .max(MAX_INLINE_IDS, `expected at most ${MAX_INLINE_IDS} inline IDs; put larger lists in a manifest`),
+      .max(MAX_INLINE_IDS, `expected at most ${MAX_INLINE_IDS} inline IDs; put larger lists in a manifest`)
+      .optional(),
+    // Where the IDs are instead of `imageIds`; which buckets and keys are allowed is checked against
+    // the configuration when the job runs (lib/manifestLocation.ts).
+    manifest: z
+      .string({ error: 'expected the manifest as "s3://bucket/key"' })
+      .regex(/^s3:\/\/[^/]+\/.+$/, 'expected the manifest as "s3://bucket/key"')
+      .optional(),
     options: jobOptionsSchema.default({}),
   }, { error: onlyForWrongType('expected a cleanup job object with target and imageIds') })
-  .strict();
+  .strict()
+  .superRefine((job, ctx) => {
+    if ((job.imageIds === undefined) === (job.manifest === undefined)) {
+      ctx.addIssue({ code: 'custom', path: job.imageIds === undefined ? ['imageIds'] : ['manifest'], message: 'expected exactly one of imageIds (the IDs inline) or manifest ("s3://bucket/key")' });
+    }
+    if (job.imageIds !== undefined && job.target === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'expected an object with projectId and either dataAnnotationId (v1) or datasetId (v2)' });
+    }
+  });
 
 /** A validated cleanup job. */
 export type CleanupJob = z.output<typeof cleanupJobSchema>;

@@ -24,12 +24,28 @@ export const configSchema = z.object({
   MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
   CHUNK_SIZE: positiveInt(100, MAX_CHUNK_SIZE),
   MAX_IN_FLIGHT: positiveInt(4, 64),
+  // The adaptive limiter's floor and start (lib/adaptiveLimiter.ts); MAX_IN_FLIGHT is its ceiling. Both yield to the ceiling.
+  LIMITER_MIN: positiveInt(1, 64),
+  LIMITER_INITIAL: positiveInt(2, 64),
   MAX_ATTEMPTS: positiveInt(5, 20),
   RETRY_BASE_MS: positiveInt(200),
   RETRY_MAX_MS: positiveInt(20_000),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
   DEADLINE_MARGIN_MS: positiveInt(15_000),
   S3_FORCE_PATH_STYLE: booleanFlag,
+  // Authentication towards ModelArts (README "Authentication"); cross-field rules in lib/createAuthFromConfig.ts.
+  MODELARTS_AUTH: z.enum(['none', 'aksk', 'token'], { error: 'expected none, aksk or token' }).default('none'),
+  MODELARTS_IAM_ENDPOINT: z.url({ error: 'expected the IAM endpoint URL, e.g. https://iam.cn-north-4.myhuaweicloud.com' }).optional(),
+  MODELARTS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
+  MODELARTS_CREDENTIALS_PARAMETER: z.string().min(1).optional(),
+  MODELARTS_CREDENTIALS_MAX_AGE_S: positiveInt(300, 86_400),
+  // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.
+  MANIFEST_BUCKET: z.string().min(3, 'expected the name of the S3 bucket for manifests').optional(),
+  // Unset means the whole bucket; `pending/`, `done/`, `failed/` and `claims/` live under it.
+  MANIFEST_PREFIX: z
+    .string()
+    .refine((prefix) => (prefix === '' || prefix.endsWith('/')) && !prefix.split('/').includes('..'), 'expected an empty prefix or one ending in "/", without ".."')
+    .optional(),
 });
 
 /** The parsed, frozen configuration of one Lambda container. */

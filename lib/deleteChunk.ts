@@ -3,7 +3,7 @@ import type { CleanupTarget } from './cleanupJob.js';
 import type { ServiceFailure } from './classifyFailure.js';
 import type { Clock } from './clock.js';
 import type { JobStats } from './jobStats.js';
-import type { DeleteBatchResult, ModelArtsClient } from './modelArtsClient.js';
+import { TIME_BUDGET_SPENT, type DeleteBatchResult, type ModelArtsClient } from './modelArtsClient.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Dependencies of {@link createChunkDeleter}. */
@@ -23,7 +23,10 @@ export type ChunkDeleter = (refs: readonly ImageRef[]) => Promise<OutcomeRecord[
 // Failures that say something about the target or the credentials, not about an ID: splitting the
 // batch would only repeat them, so they are never bisected.
 const WHOLE_REQUEST_STATUSES = new Set([401, 403, 404]);
-const WHOLE_REQUEST_CODES = new Set(['ModelArts.4352', 'ModelArts.4803', 'MALFORMED_RESPONSE', 'CLIENT_ERROR']);
+const WHOLE_REQUEST_CODES = new Set([
+  'ModelArts.4352', 'ModelArts.4803', 'MALFORMED_RESPONSE', 'CLIENT_ERROR',
+  TIME_BUDGET_SPENT, 'CREDENTIALS_REFUSED', 'CREDENTIALS_UNAVAILABLE', 'INVALID_CREDENTIALS',
+]);
 
 function isBisectable(failure: ServiceFailure): boolean {
   if (failure.failureClass !== 'permanent' && failure.failureClass !== 'already_gone') return false;
@@ -43,8 +46,18 @@ export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
 
   async function sendWithRetries(ids: readonly string[]): Promise<DeleteBatchResult> {
     for (let attempt = 1; ; attempt += 1) {
-      stats.requests += 1;
-      const result = await client.deleteBatch(target, ids);
+      // No request at all once the budget is spent (chunks not started yet included), and none
+      // may outlive it (the client checks again when it sends, and abandons a request at the
+      // deadline): the report must still be written before the Lambda deadline.
+      if (deps.stopRetryingAt !== undefined && clock.now() >= deps.stopRetryingAt) {
+        const message = attempt === 1 ? 'not sent: the time budget of this invocation was spent' : `not retried: the time budget was spent after ${attempt - 1} attempts`;
+        return { kind: 'batch_failed', failure: { failureClass: 'permanent', code: TIME_BUDGET_SPENT, message } };
+      }
+      const result = await client.deleteBatch(target, ids, deps.stopRetryingAt === undefined ? undefined : { deadline: deps.stopRetryingAt });
+      const sent = result.requestsSent ?? 1;
+      stats.requests += sent;
+      // A request repeated once with renewed credentials (inside the client) is a retry too.
+      stats.retries += Math.max(0, sent - 1);
       if (result.kind === 'per_item') return result;
       const { failure } = result;
       if (failure.failureClass === 'throttled') stats.throttled += 1;

@@ -3,38 +3,74 @@ import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Input of {@link deleteImagesInChunks}. */
 export interface DeleteImagesInChunksInput {
-  /** Chunks of IDs to delete, read lazily: no more are pulled while `maxInFlight` are running. */
+  /** Chunks of IDs to delete, read lazily: no chunk is pulled while `maxChunksInProgress` are in progress. */
   chunks: AsyncIterable<readonly ImageRef[]>;
   deleteChunk: ChunkDeleter;
-  /** Most chunks (and so requests) in flight at once. */
-  maxInFlight: number;
+  /**
+   * Most chunks in progress at once: sending, waiting for the job's limiter, or sleeping before a
+   * retry. The requests in flight are limited by the limiter inside the deleter's client; this
+   * bounds the IDs held in memory, and must be large enough to keep the limiter busy.
+   */
+  maxChunksInProgress: number;
   /** Receives each chunk's outcomes as soon as the chunk is settled. */
   onOutcomes: (records: OutcomeRecord[]) => void;
 }
 
 /**
- * Runs the chunk deleter over a stream of chunks with at most `maxInFlight` running at once.
- * Pulling the next chunk waits for a free slot, so a reader upstream is paused (back-pressure).
- * Every ID of every chunk pulled gets exactly one outcome, even if the deleter has a bug.
+ * Runs the chunk deleter over a stream of chunks with at most `maxChunksInProgress` in progress at
+ * once. The next chunk is pulled only when a slot is free, so a reader upstream is paused
+ * (back-pressure). Every ID of every chunk pulled gets exactly one outcome, even if the deleter
+ * has a bug (throws, or rejects).
+ *
+ * @throws {RangeError} when `maxChunksInProgress` is not a positive whole number.
  */
 export async function deleteImagesInChunks(input: DeleteImagesInChunksInput): Promise<void> {
-  const { chunks, deleteChunk, maxInFlight, onOutcomes } = input;
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive whole number, got ${maxInFlight}`);
-  const running = new Set<Promise<void>>();
-
-  for await (const chunk of chunks) {
-    while (running.size >= maxInFlight) await Promise.race(running);
-    const task: Promise<void> = deleteChunk(chunk)
-      .catch((error: unknown) => chunk.map((ref): OutcomeRecord => ({
-        imageId: ref.id,
-        position: ref.position,
-        outcome: 'failed',
-        errorCode: 'INTERNAL_ERROR',
-        errorMessage: error instanceof Error ? error.message : String(error),
-      })))
-      .then(onOutcomes)
-      .finally(() => running.delete(task));
-    running.add(task);
+  const { chunks, deleteChunk, maxChunksInProgress, onOutcomes } = input;
+  if (!Number.isInteger(maxChunksInProgress) || maxChunksInProgress < 1) {
+    throw new RangeError(`maxChunksInProgress must be a positive whole number, got ${maxChunksInProgress}`);
   }
-  await Promise.all(running);
+  const running = new Set<Promise<void>>();
+  const iterator = chunks[Symbol.asyncIterator]();
+  let reportingError: { error: unknown } | undefined;
+
+  try {
+    for (;;) {
+      // Wait for a free slot before pulling: reading ahead would hold a chunk no one works on.
+      while (running.size >= maxChunksInProgress) await Promise.race(running);
+      if (reportingError !== undefined) {
+        await iterator.return?.();
+        break;
+      }
+      const next = await iterator.next();
+      if (next.done === true) break;
+      const chunk = next.value;
+      const task: Promise<void> = settleChunk(deleteChunk, chunk)
+        .then(onOutcomes)
+        .catch((error: unknown) => {
+          // onOutcomes failed: the outcomes may be lost, so the run fails (after the others settle).
+          reportingError ??= { error };
+        })
+        .finally(() => running.delete(task));
+      running.add(task);
+    }
+  } finally {
+    // Even when the source fails, the chunks already sent are settled and reported first.
+    await Promise.all(running);
+  }
+  if (reportingError !== undefined) throw reportingError.error;
+}
+
+// The deleter's outcomes, or failed INTERNAL_ERROR outcomes when it throws or rejects.
+async function settleChunk(deleteChunk: ChunkDeleter, chunk: readonly ImageRef[]): Promise<OutcomeRecord[]> {
+  try {
+    return await deleteChunk(chunk);
+  } catch (error) {
+    return chunk.map((ref): OutcomeRecord => ({
+      imageId: ref.id,
+      position: ref.position,
+      outcome: 'failed',
+      errorCode: 'INTERNAL_ERROR',
+      errorMessage: error instanceof Error ? error.message : String(error),
+    }));
+  }
 }

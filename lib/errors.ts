@@ -47,3 +47,43 @@ export class ReportWriteError extends CleanupError {
     super('REPORT_WRITE_FAILED', `Could not write the report to ${location}`, { cause });
   }
 }
+
+/**
+ * The ModelArts credentials could not be loaded or were refused (IAM declined to issue a token,
+ * the secret is missing or malformed). Never carries a secret: messages name fields and sources only.
+ */
+export class CredentialsError extends CleanupError {
+  /** Whether trying again later may help (IAM or the secret store was unreachable), as opposed to a refusal. */
+  public readonly retryable: boolean;
+  /** HTTP status of the refusing answer, when there was one. */
+  public readonly status: number | undefined;
+
+  public constructor(code: 'CREDENTIALS_REFUSED' | 'CREDENTIALS_UNAVAILABLE' | 'INVALID_CREDENTIALS', message: string, options: { retryable?: boolean; status?: number; cause?: unknown } = {}) {
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+    this.status = options.status;
+  }
+}
+
+/** A queue message that is not a job, a manifest notification or an S3 test event; it fails alone. */
+export class QueueMessageError extends CleanupError {
+  /** The SQS message id of the record. */
+  public readonly messageId: string;
+  public readonly issues: readonly ValidationIssue[];
+
+  public constructor(messageId: string, issues: readonly ValidationIssue[]) {
+    super('INVALID_MESSAGE', `Invalid queue message ${messageId}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.messageId = messageId;
+    this.issues = issues;
+  }
+}
+
+/** Too little time is left in this invocation to start the work; it is handed back for redelivery. */
+export class DeadlineReachedError extends CleanupError {
+  public readonly remainingMs: number;
+
+  public constructor(remainingMs: number) {
+    super('DEADLINE_REACHED', `Not started: ${remainingMs} ms left in this invocation, under the deadline margin`);
+    this.remainingMs = remainingMs;
+  }
+}

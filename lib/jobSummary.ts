@@ -1,3 +1,4 @@
+import type { LimiterSummary } from './adaptiveLimiter.js';
 import type { CleanupTarget } from './cleanupJob.js';
 import type { OutcomeCounts } from './outcome.js';
 
@@ -7,8 +8,10 @@ export const SUMMARY_FORMAT_VERSION = 1;
 /** What started a job, and from where. */
 export interface TriggerInfo {
   type: 'manual' | 'queue' | 'schedule';
-  /** The message id, manifest key or schedule time that started the job, when there is one. */
+  /** What started the job: the SQS message id (queue), the schedule time in ISO 8601 (schedule), the Lambda request id (manual). */
   source?: string;
+  /** `s3://bucket/key` of the manifest the IDs came from, when they came from one. */
+  manifest?: string;
 }
 
 /** Where a job's report lives in S3. */
@@ -36,6 +39,8 @@ export interface JobSummary {
   requests: number;
   retries: number;
   throttled: number;
+  /** The adaptive limiter over the job: limits (requests in flight) at start and end, floor, ceiling, lowest, highest, throttle signals, decreases, final pacing. */
+  limiter?: LimiterSummary;
   options: { chunkSize: number; maxInFlight: number; maxAttempts: number };
   report: { summary: string; failed: string };
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { EmulatorAuth, type EmulatorAuthSettings } from './emulatorAuth.js';
+import { EmulatorRateLimit } from './emulatorRateLimit.js';
 
 /** One request the emulator received, with what it answered. */
 export interface EmulatorRequest {
@@ -19,7 +21,10 @@ export interface EmulatorRequest {
 
 /** A failure to inject into upcoming requests. */
 export interface EmulatorFault {
-  status: number;
+  /** HTTP status of the answer; ignored for `reset` and `hang`. @default 500 */
+  status?: number;
+  /** Instead of answering: `reset` destroys the connection; `hang` never answers (until the client gives up or the emulator stops). */
+  action?: 'reset' | 'hang';
   errorCode?: string;
   errorMessage?: string;
   /** Sent as `Retry-After` (seconds). */
@@ -29,7 +34,7 @@ export interface EmulatorFault {
 }
 
 /** Settings of the emulator; all can be changed while it runs. */
-export interface EmulatorSettings {
+export interface EmulatorSettings extends EmulatorAuthSettings {
   /** Added to every answer. @default 0 */
   latencyMs: number;
   /** Uniform ± jitter on the latency. @default 0 */
@@ -42,9 +47,23 @@ export interface EmulatorSettings {
    * `ignore` deletes the others and succeeds. @default 'fail_batch'
    */
   v1UnknownIds: 'fail_batch' | 'ignore';
+  /**
+   * The code of v1's `fail_batch` answer (inferred, so switchable): with another permanent code
+   * (e.g. `ModelArts.0104`) the unknown IDs end `failed` instead of `already_deleted`. @default 'ModelArts.4420'
+   */
+  v1UnknownIdCode: string;
+  /** Each delete request (after the queued faults) fails with probability `rate`, as one of `faults` picked with `random`. */
+  randomFaults?: { rate: number; random: () => number; faults: EmulatorFault[] };
+  /** The gateway's rate limit on the delete calls, requests per second; 0 for none (local/emulatorRateLimit.ts). @default 0 */
+  rateLimitPerSecond: number;
+  /** Requests the gateway lets through in a burst, in seconds of `rateLimitPerSecond`. @default 1 */
+  rateLimitBurstSeconds: number;
 }
 
-const DEFAULT_SETTINGS: EmulatorSettings = { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch' };
+const DEFAULT_SETTINGS: EmulatorSettings = {
+  latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch', v1UnknownIdCode: 'ModelArts.4420',
+  auth: 'none', tokenTtlMs: 86_400_000, refuseTokens: false, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1,
+};
 
 const V1_DELETE = /^\/v1\/([^/]+)\/data-annotations\/([^/]+)\/images\/delete$/;
 const V2_DELETE = /^\/v2\/([^/]+)\/datasets\/([^/]+)\/data-annotations\/samples\/delete$/;
@@ -57,13 +76,19 @@ const V2_DELETE = /^\/v2\/([^/]+)\/datasets\/([^/]+)\/data-annotations\/samples\
 export class ModelArtsEmulator {
   public readonly settings: EmulatorSettings;
   public readonly requests: EmulatorRequest[] = [];
+  /** IAM users, access keys and issued tokens; what the delete calls require is `settings.auth`. */
+  public readonly auth: EmulatorAuth;
   private readonly stores = new Map<string, Set<string>>();
-  private readonly faults: Array<Required<Pick<EmulatorFault, 'status' | 'times'>> & EmulatorFault> = [];
+  private readonly faults: Array<Required<Pick<EmulatorFault, 'times'>> & EmulatorFault> = [];
   private server: Server | undefined;
   private inFlight = 0;
+  private readonly gateway = new EmulatorRateLimit();
+  /** TCP connections accepted since start: shows whether clients keep connections alive. */
+  public connections = 0;
 
   public constructor(settings: Partial<EmulatorSettings> = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
+    this.auth = new EmulatorAuth(this.settings);
   }
 
   /** Starts listening on 127.0.0.1 and returns the base URL. */
@@ -72,6 +97,9 @@ export class ModelArtsEmulator {
       void this.handle(req, res);
     });
     server.keepAliveTimeout = 30_000;
+    server.on('connection', () => {
+      this.connections += 1;
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -139,10 +167,20 @@ export class ModelArtsEmulator {
     };
     try {
       const body = await readBody(req);
+      // The gateway's rate limit answers at once, before the service's latency.
+      const isDelete = V1_DELETE.test(entry.path) || V2_DELETE.test(entry.path);
+      const limited = isDelete ? this.gateway.admit(this.settings.rateLimitPerSecond, this.settings.rateLimitBurstSeconds, Date.now()) : undefined;
       const { latencyMs, latencyJitterMs } = this.settings;
-      const wait = latencyMs + (latencyJitterMs > 0 ? (Math.random() * 2 - 1) * latencyJitterMs : 0);
+      const wait = limited ? 0 : latencyMs + (latencyJitterMs > 0 ? (Math.random() * 2 - 1) * latencyJitterMs : 0);
       if (wait > 0) await delay(wait);
-      const answer = this.answer(entry, req, body);
+      const answer: Answer = limited ?? this.answer(entry, req, body);
+      if (answer.action !== undefined) {
+        entry.errorCode = answer.action === 'reset' ? 'RESET' : 'HANG';
+        // A hanging request waits for its connection to close: the client giving up, or stop().
+        if (answer.action === 'hang' && !req.socket.destroyed) await new Promise((resolve) => req.socket.once('close', resolve));
+        req.socket.destroy();
+        return;
+      }
       entry.status = answer.status;
       if (answer.errorCode !== undefined) entry.errorCode = answer.errorCode;
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': randomUUID(), ...answer.headers };
@@ -158,9 +196,16 @@ export class ModelArtsEmulator {
   }
 
   private answer(entry: EmulatorRequest, req: IncomingMessage, raw: string): Answer {
+    if (req.method === 'POST' && entry.path === '/v3/auth/tokens') {
+      const issued = this.auth.issueToken(raw, Date.now());
+      return { ...issued, ...(issued.status === 201 ? {} : { errorCode: `IAM.${issued.status}` }) };
+    }
     const v1 = V1_DELETE.exec(entry.path);
     const v2 = V2_DELETE.exec(entry.path);
     if (req.method !== 'POST' || (!v1 && !v2)) return error(404, 'APIG.0101', 'The API does not exist or has not been published in the environment.');
+    // The gateway authenticates before the service sees the request.
+    const verdict = this.auth.verify({ method: req.method, rawUrl: req.url ?? '/', headers: req.headers, body: raw }, Date.now());
+    if (!verdict.ok) return error(verdict.status, verdict.code, verdict.message);
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return error(400, 'ModelArts.0104', 'Content-Type must be application/json.');
 
     let body: unknown;
@@ -176,12 +221,20 @@ export class ModelArtsEmulator {
     }
     entry.imageIds = ids as string[];
 
-    const fault = this.faults[0];
+    const queued = this.faults[0];
+    if (queued) {
+      queued.times -= 1;
+      if (queued.times <= 0) this.faults.shift();
+    }
+    const random = this.settings.randomFaults;
+    const fault = queued ?? (random !== undefined && random.faults.length > 0 && random.random() < random.rate
+      ? random.faults[Math.floor(random.random() * random.faults.length)]
+      : undefined);
     if (fault) {
-      fault.times -= 1;
-      if (fault.times <= 0) this.faults.shift();
+      if (fault.action !== undefined) return { status: 0, body: undefined, action: fault.action };
+      const status = fault.status ?? 500;
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
-      return { ...error(fault.status, fault.errorCode ?? defaultCode(fault.status), fault.errorMessage ?? 'Injected fault.'), headers };
+      return { ...error(status, fault.errorCode ?? defaultCode(status), fault.errorMessage ?? 'Injected fault.'), headers };
     }
     if (ids.length > this.settings.maxBatchSize) {
       return error(400, 'ModelArts.0104', `Too many IDs in one request: ${ids.length} > ${this.settings.maxBatchSize}.`);
@@ -194,7 +247,8 @@ export class ModelArtsEmulator {
     if (v1) {
       const unknown = (ids as string[]).find((id) => !store.has(id));
       if (unknown !== undefined && this.settings.v1UnknownIds === 'fail_batch') {
-        return { status: 400, body: { is_success: false, error_code: 'ModelArts.4420', error_msg: `Sample not found. [${unknown}]` }, errorCode: 'ModelArts.4420' };
+        const code = this.settings.v1UnknownIdCode;
+        return { status: 400, body: { is_success: false, error_code: code, error_msg: `Sample not found. [${unknown}]` }, errorCode: code };
       }
       for (const id of ids as string[]) store.delete(id);
       return { status: 200, body: { is_success: true } };
@@ -213,6 +267,8 @@ interface Answer {
   body: unknown;
   errorCode?: string;
   headers?: Record<string, string>;
+  /** Do not answer: destroy the connection, or hang. */
+  action?: 'reset' | 'hang';
 }
 
 function error(status: number, code: string, message: string): Answer {

@@ -211,7 +211,7 @@ describe('createChunkDeleter', () => {
     }
   });
 
-  it('does not retry when stopRetryingAt has passed', async () => {
+  it('sends nothing once stopRetryingAt has passed, and says why', async () => {
     // Prepare
     const client = scriptedClient(batchFailed(transient503), allOk(2));
     const { deleteChunk, stats, clock } = deleterWith(client, { stopRetryingAt: START - 1 });
@@ -220,10 +220,10 @@ describe('createChunkDeleter', () => {
     const outcomes = await deleteChunk(refsOf(2));
 
     // Assess
-    expect(client.calls).toHaveLength(1);
+    expect(client.calls).toHaveLength(0);
     expect(clock.sleeps).toEqual([]);
     expect(stats.retries).toBe(0);
-    expect(outcomes.map((o) => o.outcome)).toEqual(['failed', 'failed']);
+    expect(outcomes.map((o) => [o.outcome, o.errorCode])).toEqual([['failed', 'TIME_BUDGET_SPENT'], ['failed', 'TIME_BUDGET_SPENT']]);
     expect(outcomes[0]?.errorMessage).toContain('time budget');
   });
 

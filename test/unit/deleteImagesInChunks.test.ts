@@ -70,7 +70,7 @@ describe('deleteImagesInChunks', () => {
       const received: OutcomeRecord[] = [];
 
       // Act
-      await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxInFlight, onOutcomes: (records) => received.push(...records) });
+      await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: (records) => received.push(...records) });
 
       // Assess
       expect(maxRunning).toBeLessThanOrEqual(maxInFlight);
@@ -89,7 +89,7 @@ describe('deleteImagesInChunks', () => {
     let maxPending = 0;
 
     // Act
-    const done = deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxInFlight: 3, onOutcomes: (records) => received.push(...records) });
+    const done = deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxChunksInProgress: 3, onOutcomes: (records) => received.push(...records) });
     for (let settled = 0; settled < chunks.length; settled += 1) {
       await flushMicrotasks();
       maxPending = Math.max(maxPending, pending.length);
@@ -111,7 +111,7 @@ describe('deleteImagesInChunks', () => {
     const received: OutcomeRecord[] = [];
 
     // Act
-    await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxInFlight: 4, onOutcomes: (records) => received.push(...records) });
+    await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxChunksInProgress: 4, onOutcomes: (records) => received.push(...records) });
 
     // Assess
     const ids = received.map((r) => r.imageId);
@@ -130,7 +130,7 @@ describe('deleteImagesInChunks', () => {
     const received: OutcomeRecord[] = [];
 
     // Act
-    await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxInFlight: 2, onOutcomes: (records) => received.push(...records) });
+    await deleteImagesInChunks({ chunks: fromArray(chunks), deleteChunk, maxChunksInProgress: 2, onOutcomes: (records) => received.push(...records) });
 
     // Assess
     const byPosition = [...received].sort((a, b) => a.position - b.position);
@@ -150,17 +150,14 @@ describe('deleteImagesInChunks', () => {
     const received: OutcomeRecord[] = [];
 
     // Act
-    await deleteImagesInChunks({ chunks: fromArray(chunksOf(1, 1)), deleteChunk, maxInFlight: 1, onOutcomes: (records) => received.push(...records) });
+    await deleteImagesInChunks({ chunks: fromArray(chunksOf(1, 1)), deleteChunk, maxChunksInProgress: 1, onOutcomes: (records) => received.push(...records) });
 
     // Assess
     expect(received).toEqual([{ imageId: hexId(1), position: 1, outcome: 'failed', errorCode: 'INTERNAL_ERROR', errorMessage: 'plain string' }]);
   });
 
-  // BUG (lib/deleteImagesInChunks.ts:27): `deleteChunk(chunk).catch(...)` only catches a rejected
-  // promise. A deleter that throws synchronously (a plain function typed as ChunkDeleter) makes
-  // deleteImagesInChunks reject, so its chunk gets no outcome, although the TSDoc promises "every ID
-  // of every chunk pulled gets exactly one outcome, even if the deleter has a bug".
-  it.fails('turns a deleter that throws synchronously into failed INTERNAL_ERROR outcomes', async () => {
+  // Was a bug (a deleter that throws synchronously made deleteImagesInChunks reject); fixed with issue 7.
+  it('turns a deleter that throws synchronously into failed INTERNAL_ERROR outcomes', async () => {
     // Prepare
     const deleteChunk: ChunkDeleter = () => {
       throw new Error('sync bug');
@@ -168,7 +165,7 @@ describe('deleteImagesInChunks', () => {
     const received: OutcomeRecord[] = [];
 
     // Act
-    await deleteImagesInChunks({ chunks: fromArray(chunksOf(2, 1)), deleteChunk, maxInFlight: 1, onOutcomes: (records) => received.push(...records) });
+    await deleteImagesInChunks({ chunks: fromArray(chunksOf(2, 1)), deleteChunk, maxChunksInProgress: 1, onOutcomes: (records) => received.push(...records) });
 
     // Assess
     expect(received.map((r) => [r.position, r.errorCode])).toEqual([[1, 'INTERNAL_ERROR'], [2, 'INTERNAL_ERROR']]);
@@ -185,7 +182,7 @@ describe('deleteImagesInChunks', () => {
       }
     }
     const { deleteChunk, pending } = controllableDeleter();
-    const done = deleteImagesInChunks({ chunks: source(), deleteChunk, maxInFlight, onOutcomes: () => {} });
+    const done = deleteImagesInChunks({ chunks: source(), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: () => {} });
 
     // Act
     await flushMicrotasks();
@@ -210,11 +207,8 @@ describe('deleteImagesInChunks', () => {
     expect(pulled).toBe(50);
   });
 
-  // BUG (lib/deleteImagesInChunks.ts:25-26): the `for await` pulls the next chunk first and only
-  // then waits for a free slot, so one chunk more than maxInFlight is read ahead while all slots
-  // are busy (4 pulled for maxInFlight 3), against the documented "no more are pulled while
-  // `maxInFlight` are running".
-  it.fails('pulls exactly maxInFlight chunks while the first maxInFlight are pending', async () => {
+  // Was a bug (one chunk more than the bound was read ahead while every slot was busy); fixed with issue 7.
+  it('pulls exactly maxInFlight chunks while the first maxInFlight are pending', async () => {
     // Prepare
     const maxInFlight = 3;
     let pulled = 0;
@@ -227,7 +221,7 @@ describe('deleteImagesInChunks', () => {
     const { deleteChunk, pending } = controllableDeleter();
 
     // Act
-    const done = deleteImagesInChunks({ chunks: source(), deleteChunk, maxInFlight, onOutcomes: () => {} });
+    const done = deleteImagesInChunks({ chunks: source(), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: () => {} });
     await flushMicrotasks();
     const pulledWhileFull = pulled;
     while (pending.length > 0) {
@@ -247,7 +241,7 @@ describe('deleteImagesInChunks', () => {
     const done = deleteImagesInChunks({
       chunks: fromArray(chunksOf(2, 2)),
       deleteChunk,
-      maxInFlight: 2,
+      maxChunksInProgress: 2,
       onOutcomes: (records) => batches.push(records.map((r) => r.position)),
     });
     await flushMicrotasks();
@@ -275,7 +269,7 @@ describe('deleteImagesInChunks', () => {
     };
 
     // Act
-    await deleteImagesInChunks({ chunks: fromArray([]), deleteChunk, maxInFlight: 2, onOutcomes: () => { calls += 1; } });
+    await deleteImagesInChunks({ chunks: fromArray([]), deleteChunk, maxChunksInProgress: 2, onOutcomes: () => { calls += 1; } });
 
     // Assess
     expect(calls).toBe(0);
@@ -286,7 +280,7 @@ describe('deleteImagesInChunks', () => {
     const deleteChunk: ChunkDeleter = async (refs) => deletedAll(refs);
 
     // Act
-    const running = deleteImagesInChunks({ chunks: fromArray(chunksOf(1, 1)), deleteChunk, maxInFlight, onOutcomes: () => {} });
+    const running = deleteImagesInChunks({ chunks: fromArray(chunksOf(1, 1)), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: () => {} });
 
     // Assess
     await expect(running).rejects.toThrow(RangeError);

@@ -1,0 +1,153 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../lib/clock.js';
+import { runManualInvocation } from '../../lib/runManualInvocation.js';
+import type { CleanupDeps } from '../../lib/runCleanupJob.js';
+import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+
+// Integration: the adaptive limiter, the emulator's gateway rate limit and connection reuse, on
+// the real local servers (fauxqs S3, the ModelArts emulator) with the production client (fetch).
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const JOB = 'throughput';
+const target = { projectId: PROJECT, dataAnnotationId: JOB };
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack.stop();
+});
+beforeEach(() => {
+  stack.emulator.requests.length = 0;
+  Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1, randomFaults: undefined });
+});
+
+async function completed(event: unknown, deps: CleanupDeps) {
+  const result = await runManualInvocation(event, deps);
+  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.error)}`);
+  return result;
+}
+
+/**
+ * A Powertools logger that keeps the lines it prints, children included (runCleanupJob logs through
+ * a child). Powertools offers no sink to inject, so its console is swapped — no server can show logs.
+ */
+class CapturingLogger extends Logger {
+  public constructor(options: ConstructorParameters<typeof Logger>[0], public readonly lines: Array<Record<string, unknown>> = []) {
+    super(options);
+    const print = (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>);
+    Object.assign(this as unknown as { console: unknown }, { console: { log: print, info: print, warn: print, error: print, debug: print, trace: print } });
+  }
+
+  protected override createLogger(options?: ConstructorParameters<typeof Logger>[0]): Logger {
+    return new CapturingLogger(options, this.lines);
+  }
+}
+
+/** A real clock running `factor` times faster: now() advances faster and sleeps are shorter, so a 5 s logging interval passes in a fraction of it. */
+function fastClock(factor: number): Clock {
+  const origin = Date.now();
+  return {
+    now: () => origin + (Date.now() - origin) * factor,
+    sleep: async (ms) => {
+      await delay(ms / factor);
+    },
+    random: () => Math.random(),
+  };
+}
+
+describe('throughput on the local stack', () => {
+  it('finds an unannounced gateway rate limit: backs off on its 429s, and every image still ends deleted', async () => {
+    // Prepare: 100 requests/s with a tenth of a second of burst; the job may send 16 at once.
+    const ids = imageIds('rate-limited', 3_000);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    Object.assign(stack.emulator.settings, { latencyMs: 20, latencyJitterMs: 5, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1 });
+
+    // Act
+    const result = await completed({ target, imageIds: ids, options: { chunkSize: 20, maxInFlight: 16 } }, stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10' }));
+
+    // Assess
+    const throttledAnswers = stack.emulator.requests.filter((request) => request.status === 429);
+    expect(result.summary.counts).toMatchObject({ received: 3_000, deleted: 3_000, failed: 0 });
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(0);
+    expect(throttledAnswers.length).toBeGreaterThan(0);
+    expect(throttledAnswers.every((request) => request.errorCode === 'APIG.0308')).toBe(true);
+    const limiter = result.summary.limiter;
+    expect(limiter).toMatchObject({ initial: 2, min: 1, max: 16, throttled: result.summary.throttled });
+    expect(limiter?.decreases).toBeGreaterThanOrEqual(1);
+    expect(limiter?.finalRate).not.toBeNull();
+    expect(stack.emulator.maxInFlightSeen).toBeLessThanOrEqual(16);
+    // Most requests got through: the limiter follows the limit instead of hammering it.
+    expect(throttledAnswers.length).toBeLessThan(stack.emulator.requests.length / 4);
+    // The report carries the limiter's summary.
+    const summary = JSON.parse(await readS3Text(stack.s3, result.report.summary)) as typeof result.summary;
+    expect(summary.limiter).toEqual(limiter);
+  });
+
+  it('reuses kept-alive connections: many chunks over two warm invocations open no more connections than requests in flight', async () => {
+    // Prepare: a stack of its own, so the connection count starts at zero; one set of production deps, as one warm container.
+    const own = await startLocalStack();
+    try {
+      const first = imageIds('keep-alive-1', 1_500);
+      const second = imageIds('keep-alive-2', 1_500);
+      own.emulator.seedLabellingJob(PROJECT, JOB, [...first, ...second]);
+      Object.assign(own.emulator.settings, { latencyMs: 5, latencyJitterMs: 3 });
+      const deps = stackDeps(own);
+
+      // Act
+      const one = await completed({ target, imageIds: first, options: { chunkSize: 10, maxInFlight: 4 } }, deps);
+      const connectionsAfterFirst = own.emulator.connections;
+      const two = await completed({ target, imageIds: second, options: { chunkSize: 10, maxInFlight: 4 } }, deps);
+
+      // Assess
+      expect(one.summary.counts.deleted + two.summary.counts.deleted).toBe(3_000);
+      expect(own.emulator.requests.length).toBeGreaterThanOrEqual(300);
+      expect(own.emulator.maxInFlightSeen).toBeGreaterThan(1);
+      console.log('CONN', connectionsAfterFirst, own.emulator.connections, own.emulator.requests.length);
+      expect(connectionsAfterFirst).toBeLessThanOrEqual(4);
+      expect(own.emulator.connections).toBeLessThanOrEqual(4);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it("logs the limiter's state (limit, in flight, rate, throttled) at a steady pace while the job runs", async () => {
+    // Prepare: a clock 25 times faster, so the 5 s progress interval passes every 200 ms of real time.
+    const ids = imageIds('progress', 2_000);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    Object.assign(stack.emulator.settings, { latencyMs: 10, latencyJitterMs: 2, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1 });
+    const logger = new CapturingLogger({ serviceName: 'image-cleanup-test', logLevel: 'INFO' });
+    const clock = fastClock(25);
+    const deps = stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10' }, { logger, clock });
+
+    // Act
+    const startedAt = clock.now();
+    const result = await completed({ target, imageIds: ids, options: { chunkSize: 10, maxInFlight: 8 } }, deps);
+    const elapsed = clock.now() - startedAt;
+
+    // Assess
+    const progress = logger.lines.filter((line) => line.message === 'job progress');
+    expect(result.summary.counts.deleted).toBe(2_000);
+    expect(elapsed).toBeGreaterThan(15_000);
+    // One line per 5 s of the job's clock, give or take the first and the last.
+    expect(progress.length).toBeGreaterThanOrEqual(Math.floor(elapsed / 5_000) - 1);
+    expect(progress.length).toBeLessThanOrEqual(Math.floor(elapsed / 5_000) + 1);
+    for (const line of progress) {
+      expect(line.limiter).toEqual({
+        limit: expect.any(Number),
+        inFlight: expect.any(Number),
+        waiting: expect.any(Number),
+        rate: expect.toSatisfy((rate: unknown) => rate === null || typeof rate === 'number'),
+        throttled: expect.any(Number),
+        decreases: expect.any(Number),
+      });
+    }
+    const last = progress.at(-1)?.limiter as { throttled: number; limit: number };
+    expect(last.throttled).toBeGreaterThan(0);
+    expect(last.limit).toBeLessThanOrEqual(8);
+  });
+});
