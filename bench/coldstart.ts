@@ -72,7 +72,7 @@ async function measure(entry: string, outDir: string): Promise<HandlerFigures> {
   const name = basename(entry, '.ts');
   const outfile = join(outDir, `${name}.js`);
   // As serverless.yml's custom.esbuild: bundle, minify, keepNames, node22, platform node, CommonJS (serverless-esbuild's default), AWS SDK bundled.
-  await build({ entryPoints: [entry], outfile, bundle: true, minify: true, keepNames: true, platform: 'node', target: 'node22', format: 'cjs', sourcemap: 'linked', logLevel: 'error' });
+  await build({ entryPoints: [entry], outfile, bundle: true, minify: true, keepNames: true, platform: 'node', target: 'node22', format: 'cjs', mainFields: ['module', 'main'], sourcemap: 'linked', logLevel: 'error' });
   const bytes = (await stat(outfile)).size;
   const initMsRuns: number[] = [];
   const networkAttempts = new Set<string>();
