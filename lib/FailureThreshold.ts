@@ -25,7 +25,10 @@ export class FailureThreshold {
   private failed = 0;
   private crossedAt: ThresholdCrossed | undefined;
 
-  public constructor(private readonly options: FailureThresholdOptions) {
+  /** @param state - Attempts counted by earlier invocations of the same job. */
+  public constructor(private readonly options: FailureThresholdOptions, state: { attempted: number; failed: number } = { attempted: 0, failed: 0 }) {
+    this.attempted = state.attempted;
+    this.failed = state.failed;
     if (!(options.maxFailureRate >= 0 && options.maxFailureRate <= 1)) throw new RangeError(`maxFailureRate must be between 0 and 1, got ${options.maxFailureRate}`);
     if (!Number.isInteger(options.minAttempted) || options.minAttempted < 1) throw new RangeError(`minAttempted must be a positive whole number, got ${options.minAttempted}`);
   }
@@ -45,6 +48,11 @@ export class FailureThreshold {
       };
     }
     return this.crossedAt;
+  }
+
+  /** Attempts counted so far, for a checkpoint. */
+  public get state(): { attempted: number; failed: number } {
+    return { attempted: this.attempted, failed: this.failed };
   }
 
   /** The crossing, once it happened. */

@@ -66,6 +66,15 @@ export const jobOptionsSchema = z
   .object({
     chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE, `expected at most ${MAX_CHUNK_SIZE} IDs per request (hard upper bound)`).optional(),
     maxInFlight: z.number().int().min(1).max(64).optional(),
+    /** Everything but the delete calls: the report lists what would be deleted. @default false */
+    dryRun: z.boolean({ error: 'expected true or false' }).optional(),
+    /** A job with more entries than MAX_IDS_PER_JOB runs only when this equals its number of entries. */
+    confirmEntries: z.number({ error: 'expected the number of entries in the job' }).int().min(1).optional(),
+    /** Overrides the deployment's failure threshold for this job. */
+    failureThreshold: z
+      .object({ minAttempted: z.number().int().min(1), maxFailureRate: z.number().min(0).max(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

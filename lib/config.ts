@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { toValidationIssues } from './zodIssues.js';
 import { MAX_CHUNK_SIZE } from './limits.js';
+import { TargetAllowList } from './TargetAllowList.js';
 
 const positiveInt = (fallback: number, max?: number) => {
   let schema = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0');
@@ -39,6 +40,23 @@ export const configSchema = z.object({
   MODELARTS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_PARAMETER: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_MAX_AGE_S: positiveInt(300, 86_400),
+  // Guard rails for an irreversible delete (README "Safety").
+  ALLOWED_TARGETS: z
+    .string()
+    .default('')
+    .transform((list, ctx) => {
+      try {
+        return TargetAllowList.parse(list);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of projectId, projectId/dataAnnotationId or projectId/dataset:datasetId (or *): ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  MAX_IDS_PER_JOB: positiveInt(100_000),
+  FAILURE_THRESHOLD_MIN_ATTEMPTED: positiveInt(1_000),
+  FAILURE_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.5),
+  // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.
+  WORK_QUEUE_URL: z.url({ error: 'expected the work queue URL' }).optional(),
   // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.
   MANIFEST_BUCKET: z.string().min(3, 'expected the name of the S3 bucket for manifests').optional(),
   // Unset means the whole bucket; `pending/`, `done/`, `failed/` and `claims/` live under it.

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createAuthFromConfig, type AuthFromConfigDeps } from './createAuthFromConfig.js';
@@ -32,5 +33,7 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
     clock: overrides.clock ?? systemClock,
     logger: overrides.logger ?? new Logger({ serviceName: 'image-cleanup' }),
     metrics: overrides.metrics ?? new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' }),
+    // Only where continuations can be queued; the endpoint follows AWS_ENDPOINT_URL_SQS.
+    ...(overrides.sqs !== undefined ? { sqs: overrides.sqs } : config.WORK_QUEUE_URL !== undefined ? { sqs: new SQSClient({}) } : {}),
   };
 }

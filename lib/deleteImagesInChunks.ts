@@ -12,8 +12,8 @@ export interface DeleteImagesInChunksInput {
    * bounds the IDs held in memory, and must be large enough to keep the limiter busy.
    */
   maxChunksInProgress: number;
-  /** Receives each chunk's outcomes as soon as the chunk is settled. */
-  onOutcomes: (records: OutcomeRecord[]) => void;
+  /** Receives each chunk's outcomes (with the chunk) as soon as it is settled; may wait (back-pressure). */
+  onOutcomes: (records: OutcomeRecord[], chunk: readonly ImageRef[]) => unknown;
 }
 
 /**
@@ -45,7 +45,9 @@ export async function deleteImagesInChunks(input: DeleteImagesInChunksInput): Pr
       if (next.done === true) break;
       const chunk = next.value;
       const task: Promise<void> = settleChunk(deleteChunk, chunk)
-        .then(onOutcomes)
+        .then(async (records) => {
+          await onOutcomes(records, chunk);
+        })
         .catch((error: unknown) => {
           // onOutcomes failed: the outcomes may be lost, so the run fails (after the others settle).
           reportingError ??= { error };

@@ -87,3 +87,13 @@ export class DeadlineReachedError extends CleanupError {
     this.remainingMs = remainingMs;
   }
 }
+
+/** The same job is running elsewhere (its claim is live): try again later, when its report is complete. */
+export class JobInProgressError extends CleanupError {
+  public readonly jobId: string;
+
+  public constructor(jobId: string) {
+    super('JOB_IN_PROGRESS', `Job ${jobId} is already running in another invocation; its report will be complete when it ends`);
+    this.jobId = jobId;
+  }
+}

@@ -4,12 +4,14 @@
  * - `already_deleted`: the service said the image does not exist (ModelArts.4420), so it is gone;
  * - `failed`: the service refused it, or retries ran out; see the error code;
  * - `invalid`: not a well-formed image ID; never sent to the service;
- * - `duplicate`: the same ID appeared earlier in the job; handled there.
+ * - `duplicate`: the same ID appeared earlier in the job; handled there;
+ * - `skipped`: not attempted, because the job stopped (its failure threshold was crossed);
+ * - `would_delete`: a dry run's answer for a valid ID: it would have been sent.
  */
-export type DeleteOutcome = 'deleted' | 'already_deleted' | 'failed' | 'invalid' | 'duplicate';
+export type DeleteOutcome = 'deleted' | 'already_deleted' | 'failed' | 'invalid' | 'duplicate' | 'skipped' | 'would_delete';
 
 /** All outcomes, in report order. */
-export const DELETE_OUTCOMES: readonly DeleteOutcome[] = ['deleted', 'already_deleted', 'failed', 'invalid', 'duplicate'];
+export const DELETE_OUTCOMES: readonly DeleteOutcome[] = ['deleted', 'already_deleted', 'failed', 'invalid', 'duplicate', 'skipped', 'would_delete'];
 
 /** An image ID with its 1-based position in the job's input, carried so reports can point at it. */
 export interface ImageRef {

@@ -13,6 +13,8 @@ export type PendingManifestOutcome =
   | { status: 'done'; manifestKey: string; movedTo: string; jobId: string; report: string }
   /** The job was refused as a whole (nothing deleted); the manifest is now under `failed/`, with `rejected.json`. */
   | { status: 'failed'; manifestKey: string; movedTo: string; jobId: string; report: string; error: string }
+  /** Cut by the deadline: the manifest stays pending (its claim released), and the next run resumes its job from the checkpoint. */
+  | { status: 'continuing'; manifestKey: string; jobId: string; resumeAfter: number }
   /** Not ours to run: another run holds its claim, or it is no longer pending (already processed). */
   | { status: 'skipped'; manifestKey: string; reason: 'claimed_elsewhere' | 'not_pending' };
 
@@ -24,6 +26,10 @@ export interface PendingManifestLimits {
   claimExpiresAt: number;
   /** No retry starts after this instant (see `RunLimits`). */
   stopRetryingAt?: number;
+  /** No new chunk starts after this instant (see `RunLimits`). */
+  stopStartingAt?: number;
+  /** The Lambda deadline. */
+  deadline?: number;
 }
 
 /**
@@ -61,15 +67,27 @@ export async function processPendingManifest(manifestKey: string, trigger: Trigg
       throw error;
     }
 
-    const jobId = newJobId(clock.now(), clock.random);
-    const job = { jobId, manifest: `s3://${bucket}/${manifestKey}` };
-    const runLimits = { manifestAccess: { allowPending: true }, ...(limits.stopRetryingAt === undefined ? {} : { stopRetryingAt: limits.stopRetryingAt }) };
+    // No explicit id: the job's id is a hash of the manifest's location and version, so a run
+    // cut by the deadline is resumed, not restarted, by the next run that claims the manifest.
+    const job = { manifest: `s3://${bucket}/${manifestKey}` };
+    const runLimits = {
+      manifestAccess: { allowPending: true },
+      queueContinuation: false,
+      ...(limits.stopRetryingAt === undefined ? {} : { stopRetryingAt: limits.stopRetryingAt }),
+      ...(limits.stopStartingAt === undefined ? {} : { stopStartingAt: limits.stopStartingAt }),
+      ...(limits.deadline === undefined ? {} : { deadline: limits.deadline }),
+    };
     try {
       const { summary } = await runCleanupJob(job, trigger, deps, runLimits);
-      const movedTo = await move(`${layout.done}${jobId}/${relative}`, summary.report.summary);
-      return { status: 'done', manifestKey, movedTo, jobId, report: summary.report.summary };
+      if (summary.status === 'continuing') {
+        logger.info('pending manifest paused at the deadline; the next run resumes it', { manifestKey, jobId: summary.jobId });
+        return { status: 'continuing', manifestKey, jobId: summary.jobId, resumeAfter: summary.continuation?.resumeAfter ?? 0 };
+      }
+      const movedTo = await move(`${layout.done}${summary.jobId}/${relative}`, summary.report.summary);
+      return { status: 'done', manifestKey, movedTo, jobId: summary.jobId, report: summary.report.summary };
     } catch (error) {
       if (!(error instanceof JobValidationError)) throw error;
+      const jobId = newJobId(clock.now(), clock.random);
       logger.warn('pending manifest refused', { manifestKey, jobId, issues: error.issues });
       const report = await writeRejectionReport(s3, config.REPORT_BUCKET, config.REPORT_PREFIX, {
         formatVersion: SUMMARY_FORMAT_VERSION,

@@ -1,11 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DeadlineReachedError, JobValidationError, QueueMessageError } from './errors.js';
+import { DeadlineReachedError, JobInProgressError, JobValidationError, QueueMessageError } from './errors.js';
+import { invocationLimits } from './invocationLimits.js';
 import type { JobSummary } from './jobSummary.js';
 import { checkManifestLocation, manifestLayout } from './manifestLocation.js';
 import { processPendingManifest, type PendingManifestOutcome } from './processPendingManifest.js';
 import { readQueueMessage } from './queueMessage.js';
-import { runCleanupJob, type CleanupDeps } from './runCleanupJob.js';
+import { continueCleanupJob, runCleanupJob, type CleanupDeps } from './runCleanupJob.js';
 
 /** What one message led to, when it succeeded. */
 export type QueueRecordResult =
@@ -50,8 +51,8 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
     logger.warn('queue message not started: deadline near; it will be redelivered', { messageId, remainingMs });
     throw new DeadlineReachedError(remainingMs);
   }
-  const deadline = clock.now() + remainingMs;
-  const stopRetryingAt = deadline - config.DEADLINE_MARGIN_MS;
+  const limits = invocationLimits(clock.now(), remainingMs, config);
+  const { deadline, stopRetryingAt } = limits;
   const trigger = { type: 'queue' as const, source: messageId };
   try {
     const work = readQueueMessage(record);
@@ -60,7 +61,11 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
         logger.info('queue message ignored', { messageId, reason: work.reason });
         return { kind: 'ignored', reason: work.reason };
       case 'job': {
-        const { summary } = await runCleanupJob(work.job, trigger, deps, { stopRetryingAt });
+        const { summary } = await runCleanupJob(work.job, trigger, deps, limits);
+        return { kind: 'job', summary };
+      }
+      case 'continuation': {
+        const { summary } = await continueCleanupJob(work.jobId, deps, limits);
         return { kind: 'job', summary };
       }
       case 'manifests': {
@@ -71,14 +76,16 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
           if (!location.key.startsWith(pending)) {
             throw new JobValidationError([{ path: 'body.Records.s3.object.key', message: `expected a manifest under ${pending}; got "${location.key}" (check the bucket notification's prefix filter)` }]);
           }
-          manifests.push(await processPendingManifest(location.key, trigger, deps, { owner: context.awsRequestId, claimExpiresAt: deadline + CLAIM_GRACE_MS, stopRetryingAt }));
+          manifests.push(await processPendingManifest(location.key, trigger, deps, { owner: context.awsRequestId, claimExpiresAt: deadline + CLAIM_GRACE_MS, stopRetryingAt, stopStartingAt: limits.stopStartingAt, deadline }));
         }
         return { kind: 'manifests', manifests };
       }
     }
   } catch (error) {
     const refusal = error instanceof JobValidationError ? new QueueMessageError(messageId, error.issues) : error;
-    if (refusal instanceof QueueMessageError) {
+    if (error instanceof JobInProgressError) {
+      logger.info('job already running elsewhere; the message comes back later', { messageId, jobId: error.jobId });
+    } else if (refusal instanceof QueueMessageError) {
       // The one line that tells an operator which message is wrong and where.
       logger.error('queue message refused', { messageId, code: refusal.code, issues: refusal.issues, receiveCount: record.attributes?.ApproximateReceiveCount });
     } else {

@@ -12,6 +12,8 @@ export type QueueWork =
   | { kind: 'job'; job: unknown }
   /** Manifests created under `pending/` (S3 notification, directly or through SNS). */
   | { kind: 'manifests'; objects: Array<{ bucket: string; key: string }> }
+  /** A job cut by the Lambda deadline goes on from its checkpoint (see lib/runCleanupJob.ts). */
+  | { kind: 'continuation'; jobId: string }
   /** Nothing to do, and nothing wrong: S3's `s3:TestEvent`, or an event other than ObjectCreated. */
   | { kind: 'ignore'; reason: string };
 
@@ -39,6 +41,13 @@ export function readQueueMessage(record: unknown): QueueWork {
     return readS3Notification(parseJson((sns.data as z.output<typeof SnsSqsNotificationSchema>).Message, 'body.Message', fail), 'body.Message', fail);
   }
   if (isObject(body) && (body.Event === 's3:TestEvent' || Array.isArray(body.Records))) return readS3Notification(body, 'body', fail);
+  if (isObject(body) && 'continueJob' in body) {
+    const jobId = body.continueJob;
+    if (typeof jobId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId) || Object.keys(body).length !== 1) {
+      fail([{ path: 'body.continueJob', message: 'expected {"continueJob": "<job id>"} and nothing else' }]);
+    }
+    return { kind: 'continuation', jobId: jobId as string };
+  }
 
   const job = cleanupJobSchema.safeParse(body);
   if (!job.success) fail(toValidationIssues(job.error, 'body'));

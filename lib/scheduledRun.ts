@@ -64,6 +64,8 @@ export async function runScheduledScan(event: unknown, deps: CleanupDeps, contex
           owner: context.awsRequestId,
           claimExpiresAt: deadline + CLAIM_GRACE_MS,
           stopRetryingAt: stopAt,
+          stopStartingAt: stopAt - config.REQUEST_TIMEOUT_MS,
+          deadline,
         }),
       );
     } catch (error) {

@@ -35,7 +35,7 @@ export async function runDemo(eventPath = new URL('../events/manual-inline.json'
 
   const problems: string[] = [];
   if (result.status !== 'completed') {
-    problems.push(`job rejected: ${result.error.message}`);
+    problems.push(`job not completed: ${JSON.stringify(result.status === 'rejected' ? result.error : result.status)}`);
     return { result, elapsedMs, problems, stack };
   }
   const { counts } = result.summary;

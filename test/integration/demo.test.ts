@@ -26,7 +26,9 @@ describe('the demo job (npm start)', () => {
     expect(run.problems).toEqual([]);
     expect(run.result.status).toBe('completed');
     if (run.result.status !== 'completed') return;
-    expect(run.result.summary.counts).toEqual({ received: 817, deleted: DEMO_DELETE_COUNT, already_deleted: 3, failed: 0, invalid: 4, duplicate: 10 });
+    expect(run.result.summary.counts).toEqual({ received: 817, deleted: DEMO_DELETE_COUNT, already_deleted: 4, failed: 0, invalid: 3, duplicate: 10, skipped: 0, would_delete: 0 });
+    // The upper-case entry is an ID the job never held: normalised, sent, and found already gone.
+    expect(run.result.summary.normalized).toBe(1);
     const left = run.stack.emulator.labellingJobImages(DEMO_TARGET.projectId, DEMO_TARGET.dataAnnotationId);
     expect([...left].sort()).toEqual(demoSeedImageIds().slice(DEMO_DELETE_COUNT).sort());
     expect(left.size).toBe(DEMO_IMAGE_COUNT - DEMO_DELETE_COUNT);

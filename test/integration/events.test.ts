@@ -11,7 +11,7 @@ import { SAMPLE_DATASET } from '../../local/sampleData.js';
 const root = new URL('../../', import.meta.url);
 const v1 = { api: 'v1', ...DEMO_TARGET };
 const v2 = { api: 'v2', ...SAMPLE_DATASET, deleteSource: false };
-const zero = { already_deleted: 0, failed: 0, invalid: 0, duplicate: 0 };
+const zero = { already_deleted: 0, failed: 0, invalid: 0, duplicate: 0, skipped: 0, would_delete: 0 };
 const manifest = (key: string) => `s3://image-cleanup-manifests/${key}`;
 const pendingV1 = `pending/v1/${DEMO_TARGET.projectId}/282/drop-2026-11-28.txt`;
 
@@ -21,11 +21,11 @@ type Report = { trigger: Record<string, unknown>; target: unknown; counts: Recor
 const expectations: Record<string, (output: InvokeOutput, event: any) => void> = {
   'manual-inline.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed' });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String) }, target: v1, counts: { received: 817, deleted: 800, already_deleted: 3, failed: 0, invalid: 4, duplicate: 10 } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String) }, target: v1, counts: { received: 817, deleted: 800, already_deleted: 4, failed: 0, invalid: 3, duplicate: 10, skipped: 0, would_delete: 0 } })]);
   },
   'manual-manifest.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed', jobId: 'manual-manifest-demo' });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String), manifest: manifest('uploads/demo-v1.txt') }, target: v1, counts: { received: 102, deleted: 100, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1 } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String), manifest: manifest('uploads/demo-v1.txt') }, target: v1, counts: { received: 102, deleted: 100, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1, skipped: 0, would_delete: 0 } })]);
   },
   'sqs-inline.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });

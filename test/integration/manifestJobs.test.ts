@@ -39,7 +39,7 @@ describe('jobs with a manifest', () => {
     // Assess
     expect(result.status).toBe('completed');
     if (result.status !== 'completed') return;
-    expect(result.summary.counts).toEqual({ received: 5, deleted: 4, already_deleted: 0, failed: 0, invalid: 1, duplicate: 0 });
+    expect(result.summary.counts).toEqual({ received: 5, deleted: 4, already_deleted: 0, failed: 0, invalid: 1, duplicate: 0, skipped: 0, would_delete: 0 });
     expect(result.summary.trigger.manifest).toBe(manifest);
     expect(stack.emulator.labellingJobImages(PROJECT, '282').size).toBe(0);
   });
@@ -64,7 +64,7 @@ describe('jobs with a manifest', () => {
     ['a manifest in another bucket', () => ({ target, manifest: 's3://someone-elses-bucket/list.txt' }), 'manifest', 'may only be read from'],
     ['a key with ..', () => ({ target, manifest: `s3://image-cleanup-manifests/uploads/../pending/x.txt` }), 'manifest', '".."'],
     ['a missing manifest', () => ({ target, manifest: 's3://image-cleanup-manifests/uploads/none.txt' }), 'manifest', 'no such object'],
-    ['an unknown format', async () => ({ target, manifest: await put('uploads/list.xlsx', 'x') }), 'manifest', 'unknown manifest format'],
+    ['an unknown format', async () => ({ target, manifest: await put('uploads/list.xlsx', 'x') }), 'manifest', 'unknown manifest extension'],
     ['JSON that is cut short', async () => ({ target, manifest: await put('uploads/cut.json', '{"imageIds": ["a"') }), 'manifest', 'not valid JSON'],
     ['no target anywhere', async () => ({ manifest: await put('uploads/plain.txt', imageIds('t', 1).join('\n')) }), 'target', 'no target'],
     ['a target that disagrees with the manifest', async () => ({ target, manifest: await put('uploads/other.json', JSON.stringify({ target: { projectId: PROJECT, dataAnnotationId: '999' }, imageIds: imageIds('t', 1) })) }), 'target', 'different targets'],

@@ -24,7 +24,7 @@ beforeEach(() => {
 
 async function completed(event: unknown, env: Record<string, string> = {}) {
   const result = await runManualInvocation(event, stackDeps(stack, env));
-  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.error)}`);
+  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.status === 'rejected' ? result.error : result.status)}`);
   return result;
 }
 
@@ -42,7 +42,7 @@ describe('runCleanupJob against the local stack', () => {
     const left = stack.emulator.labellingJobImages(PROJECT, JOB);
     expect(remove.filter((id) => left.has(id))).toEqual([]);
     expect(keep.every((id) => left.has(id))).toBe(true);
-    expect(result.summary.counts).toEqual({ received: 1050, deleted: 1050, already_deleted: 0, failed: 0, invalid: 0, duplicate: 0 });
+    expect(result.summary.counts).toEqual({ received: 1050, deleted: 1050, already_deleted: 0, failed: 0, invalid: 0, duplicate: 0, skipped: 0, would_delete: 0 });
     expect(Math.max(...stack.emulator.requests.map((r) => r.imageIds.length))).toBeLessThanOrEqual(70);
     expect(stack.emulator.requests).toHaveLength(Math.ceil(1050 / 70));
     expect(result.summary.requests).toBe(stack.emulator.requests.length);
@@ -148,14 +148,16 @@ describe('runCleanupJob against the local stack', () => {
     const result = await completed({ target, imageIds: entries });
 
     // Assess
-    expect(result.summary.counts).toEqual({ received: entries.length, deleted: 10, already_deleted: 0, failed: 0, invalid: 3, duplicate: 2 });
+    expect(result.summary.counts).toEqual({ received: entries.length, deleted: 10, already_deleted: 0, failed: 0, invalid: 2, duplicate: 3, skipped: 0, would_delete: 0 });
+    // The upper-case ID was normalised (and then repeated later in the list).
+    expect(result.summary.normalized).toBe(1);
     const sent = stack.emulator.requests.flatMap((r) => r.imageIds);
     expect(sent.sort()).toEqual([...ids].sort());
     const rows = parse(await readS3Text(stack.s3, result.report.failed), { columns: true }) as Array<Record<string, string>>;
+    const targetColumns = { project_id: PROJECT, data_annotation_id: JOB, dataset_id: '' };
     expect(rows).toEqual([
-      { image_id: 'xyz', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected 32 hexadecimal characters, got 3', position: '2' },
-      { image_id: '42', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected a string, got a number', position: '5' },
-      { image_id: ids[2]!.toUpperCase(), outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'contains upper-case hexadecimal characters', position: '6' },
+      { image_id: 'xyz', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected 32 hexadecimal characters, got 3', line: '2', ...targetColumns },
+      { image_id: '42', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected a string, got a number', line: '5', ...targetColumns },
     ]);
   });
 

@@ -30,7 +30,9 @@ describe('npm run stack', () => {
     const exited = new Promise<void>((resolve) => child!.once('close', () => resolve()));
     const until = Date.now() + 30_000;
     while (!stderr.includes('stack ready') && Date.now() < until) await delay(50);
-    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    // Read as a shell would: single-quoted values (e.g. ALLOWED_TARGETS='*') lose their quotes.
+    const unquote = (value: string) => (/^'.*'$/s.test(value) ? value.slice(1, -1).replaceAll("'\\''", "'") : value);
+    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => { const [key = '', value = ''] = line.split(/=(.*)/s); return [key, unquote(value)]; }));
     const clientConfig = { region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } };
     const sqs = new SQSClient({ ...clientConfig, endpoint: env.AWS_ENDPOINT_URL_SQS });
     const s3 = new S3Client({ ...clientConfig, endpoint: env.AWS_ENDPOINT_URL_S3, forcePathStyle: true });

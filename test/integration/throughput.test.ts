@@ -28,7 +28,7 @@ beforeEach(() => {
 
 async function completed(event: unknown, deps: CleanupDeps) {
   const result = await runManualInvocation(event, deps);
-  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.error)}`);
+  if (result.status !== 'completed') throw new Error(`expected a completed job, got ${JSON.stringify(result.status === 'rejected' ? result.error : result.status)}`);
   return result;
 }
 

@@ -9,7 +9,7 @@ import type { LocalStack } from '../../local/startLocalStack.js';
 /** Production dependencies pointed at a running local stack, with settings overridden for a test. */
 export function stackDeps(stack: LocalStack, env: Record<string, string> = {}, overrides: Partial<CleanupDeps> = {}): CleanupDeps {
   const config = loadConfig({ ...stack.env, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', ...env });
-  return createCleanupDeps(config, { s3: stack.s3, logger: new Logger({ serviceName: 'image-cleanup-test', logLevel: 'SILENT' }), ...overrides });
+  return createCleanupDeps(config, { s3: stack.s3, sqs: stack.sqs, logger: new Logger({ serviceName: 'image-cleanup-test', logLevel: 'SILENT' }), ...overrides });
 }
 
 /** Reads an `s3://bucket/key` object as text. */
