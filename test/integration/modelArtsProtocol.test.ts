@@ -11,6 +11,7 @@ import { createLambdaContext } from '../../local/lambdaContext.js';
 import type { EmulatorFault } from '../../local/modelArtsEmulator.js';
 import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+import { seededRandom as seeded } from '../../local/seededRandom.js';
 
 // Integration: the client's protocol and error model against the emulator: v1 and v2 alike,
 // bisection of all-or-nothing v1 batches, random faults, permanent errors, the time budget.
@@ -33,17 +34,6 @@ beforeEach(() => {
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch', v1UnknownIdCode: 'ModelArts.4420', randomFaults: undefined });
 });
 
-/** A seeded PRNG (mulberry32): the same faults on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function completed(event: unknown, env: Record<string, string> = {}) {
   const result = await runManualInvocation(event, stackDeps(stack, env));

@@ -7,6 +7,7 @@ import { createChunkDeleter, type ChunkDeleterDeps } from '../../lib/deleteChunk
 import { createJobStats, type JobStats } from '../../lib/jobStats.js';
 import type { DeleteBatchResult, ModelArtsClient } from '../../lib/modelArtsClient.js';
 import type { ImageRef, OutcomeRecord } from '../../lib/outcome.js';
+import { seededRandom as seeded } from '../../local/seededRandom.js';
 
 // A fake client is used on purpose: the unit under test is the retry and bisection logic; the
 // integration tests cover the real client against the annotation service emulator.
@@ -74,17 +75,6 @@ function deleterWith(client: ModelArtsClient, overrides: Partial<ChunkDeleterDep
   return { deleteChunk: createChunkDeleter(deps), stats: deps.stats, clock: deps.clock as ReturnType<typeof fakeClock> };
 }
 
-// A deterministic pseudo-random generator (mulberry32) to place the "gone" IDs.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('createChunkDeleter', () => {
   it('maps every ID to deleted when the batch succeeds, in order, with one request', async () => {

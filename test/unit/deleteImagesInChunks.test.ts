@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChunkDeleter } from '../../lib/deleteChunk.js';
 import { deleteImagesInChunks } from '../../lib/deleteImagesInChunks.js';
 import type { ImageRef, OutcomeRecord } from '../../lib/outcome.js';
+import { seededRandom as seeded } from '../../local/seededRandom.js';
 
 // The chunk deleter is faked: the unit under test is the scheduling (concurrency, back-pressure,
 // outcome bookkeeping); the integration tests run the real deleter against the emulator.
@@ -23,17 +24,6 @@ async function flushMicrotasks(rounds = 200): Promise<void> {
   for (let i = 0; i < rounds; i += 1) await Promise.resolve();
 }
 
-// A deterministic pseudo-random generator (mulberry32) for the fake delays.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Deferred {
   refs: readonly ImageRef[];
