@@ -7,7 +7,8 @@
 //   2. Seeds the ModelArts emulator — in a process of its own (local/emulatorProcess.ts), latency
 //      0, no faults, no rate limit — with the manifest's valid IDs plus --keep others.
 //   3. Runs the job (runCleanupJob, chunks of 100, --max-in-flight) in a separate child process
-//      (bench/manifestJobProcess.ts), so that its peak RSS is the pipeline's alone.
+//      (bench/manifestJobProcess.ts), so that its peak RSS is the pipeline's alone; bundled by
+//      esbuild as serverless.yml bundles the handlers (--tsx runs it under tsx instead).
 //   4. Reads the report back from S3 and checks it, checks the emulator's store, prints the
 //      figures, writes them to bench/results/manifest.json, and exits 1 when a bound is missed.
 //
@@ -17,8 +18,9 @@
 // pointed at the emulator process instead.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { build } from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +35,7 @@ import { startLocalStack, type LocalStack } from '../local/startLocalStack.js';
 import { keptImageId, manifestPlanCounts, manifestText, validImageId, type BenchManifestFormat, type ManifestPlanCounts } from './manifestData.js';
 import type { ManifestJobReport } from './manifestJobProcess.js';
 import { checkFailedCsv, checkResultsJsonl, type FailedCsvCheck, type ResultsCheck } from './manifestReportCheck.js';
+import { LAMBDA_NODE_OPTIONS } from '../local/lambdaNodeOptions.js';
 
 const BOUNDS = { maxPeakRssMiB: 256, minIdsPerSecond: 50_000 };
 const ACCEPTANCE_IDS = 1_000_000;
@@ -56,6 +59,8 @@ interface Options {
   /** The emulator's latency; 0 (the API answers at once) is the issue's setting, others are for diagnosis. */
   latencyMs: number;
   cpuProf: boolean;
+  /** Run the job process under tsx instead of from an esbuild bundle (adds tsx's own memory to the figures). */
+  tsx: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -71,6 +76,7 @@ function parseOptions(argv: string[]): Options {
       'max-in-flight': { type: 'string', default: '16' },
       'latency-ms': { type: 'string', default: '0' },
       'cpu-prof': { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
     },
   });
   const whole = (name: string, text: string, min: number, max: number): number => {
@@ -89,6 +95,7 @@ function parseOptions(argv: string[]): Options {
     maxInFlight: whole('max-in-flight', values['max-in-flight'], 1, 64),
     latencyMs: whole('latency-ms', values['latency-ms'], 0, 1_000),
     cpuProf: values['cpu-prof'],
+    tsx: values.tsx,
   };
 }
 
@@ -127,13 +134,27 @@ function forwardOutput(child: ChildProcess): void {
   }
 }
 
+/**
+ * Bundles the job process as serverless.yml's custom.esbuild bundles the handlers (and as
+ * bench/coldstart.ts does): the memory measured is then the deployed code's, without tsx's.
+ */
+async function bundleJobProcess(outDir: string): Promise<string> {
+  const outfile = join(outDir, 'manifestJobProcess.cjs');
+  await build({ entryPoints: [CHILD], outfile, bundle: true, minify: true, keepNames: true, platform: 'node', target: 'node22', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'error' });
+  return outfile;
+}
+
 /** Runs the job in the child process; resolves with its report, or rejects when it ends without one. */
-function runJobInChild(env: NodeJS.ProcessEnv, job: unknown, options: Options, children: Set<ChildProcess>): Promise<ManifestJobReport & { cpuProfileDir?: string }> {
+function runJobInChild(entry: string, env: NodeJS.ProcessEnv, job: unknown, options: Options, children: Set<ChildProcess>): Promise<ManifestJobReport & { cpuProfileDir?: string }> {
   const cpuProfileDir = options.cpuProf ? join(tmpdir(), `bench-manifest-cpu-${Date.now()}`) : undefined;
   const child = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]), '--import', 'tsx', CHILD],
-    { env: { ...env, BENCH_MANIFEST_JOB: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    [
+      ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]),
+      ...(options.tsx ? ['--disable-warning=ExperimentalWarning', '--import', 'tsx', CHILD] : [entry]),
+    ],
+    // The Node options of the deployed function: the job runs as it would on Lambda.
+    { env: { ...env, NODE_OPTIONS: LAMBDA_NODE_OPTIONS, BENCH_MANIFEST_JOB: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   children.add(child);
   forwardOutput(child);
@@ -182,6 +203,7 @@ const children = new Set<ChildProcess>();
 const misses: string[] = [];
 let stack: LocalStack | undefined;
 let emulator: EmulatorProcess | undefined;
+let bundleDir: string | undefined;
 // A Ctrl-C must not leave the job or the emulator running.
 const onSignal = (signal: NodeJS.Signals): void => {
   for (const child of children) child.kill('SIGKILL');
@@ -208,9 +230,12 @@ try {
 
   const config = loadConfig(stack.env);
   const job = { manifest: `s3://${manifestBucket}/${key}`, target: { projectId: PROJECT, dataAnnotationId: CONTAINER.containerId }, options: { chunkSize: CHUNK_SIZE, maxInFlight: options.maxInFlight }, jobId: JOB_ID };
+  // The whole job in this one process, as one Lambda would run it: no work queue, so nothing is
+  // continued or fanned out over SQS (the figures are one process's).
+  const { WORK_QUEUE_URL: _workQueue, DEAD_LETTER_QUEUE_URL: _deadLetterQueue, ...stackEnv } = stack.env;
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    ...stack.env,
+    ...stackEnv,
     MODELARTS_ENDPOINT: emulator.url,
     // The guard rails (README "Safety"): this one target, and a cap that lets the whole manifest through.
     ALLOWED_TARGETS: `${PROJECT}/${CONTAINER.containerId}`,
@@ -218,11 +243,14 @@ try {
     POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'INFO',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const run = await runJobInChild(childEnv, job, options, children);
+  bundleDir = await mkdtemp(join(tmpdir(), 'bench-manifest-'));
+  const entry = options.tsx ? CHILD : await bundleJobProcess(bundleDir);
+  const rssAtSpawn = process.memoryUsage().rss;
+  const run = await runJobInChild(entry, childEnv, job, options, children);
   const summary = run.outcome.ok ? run.outcome.summary : undefined;
   const received = summary?.counts.received ?? 0;
   const idsPerSecond = (received / run.elapsedMs) * 1_000;
-  const peakRssMiB = run.maxRssKiB / 1024;
+  const peakRssMiB = run.peakRssKiB / 1024;
 
   // The report, read back from S3.
   const folder = `${config.REPORT_PREFIX}${JOB_ID}/`;
@@ -235,7 +263,8 @@ try {
 
   console.log(`  job: ${run.outcome.ok ? 'completed' : `FAILED: ${run.outcome.error.name}: ${run.outcome.error.message}`}`);
   console.log(`  ${int(received)} entries in ${int(run.elapsedMs)} ms = ${int(idsPerSecond)} IDs/s through the whole pipeline (bound ≥ ${int(BOUNDS.minIdsPerSecond)})`);
-  console.log(`  job process: peak RSS ${peakRssMiB.toFixed(1)} MiB (bound < ${BOUNDS.maxPeakRssMiB}; ${(run.maxRssBeforeJobKiB / 1024).toFixed(1)} MiB before the job started), peak heap used ${mib(run.peakHeapUsedBytes)} (${run.heapSamples} samples, every 100 ms)`);
+  console.log(`  job process: peak RSS ${peakRssMiB.toFixed(1)} MiB (bound < ${BOUNDS.maxPeakRssMiB}; ${(run.peakRssBeforeJobKiB / 1024).toFixed(1)} MiB before the job started), peak heap used ${mib(run.peakHeapUsedBytes)} (${run.heapSamples} samples, every 100 ms; the sampled RSS peaked at ${mib(run.peakSampledRssBytes)}, ${int(run.peakSampledRssAtMs)} ms into the job)`);
+  console.log(`    (its resourceUsage().maxRSS says ${(run.maxRssKiB / 1024).toFixed(1)} MiB: on Linux that includes this process's RSS at the fork, ${mib(rssAtSpawn)}; the peak above is the child's own VmHWM)`);
   if (summary) {
     const c = summary.counts;
     console.log(`  counts: received ${int(c.received)}, deleted ${int(c.deleted)}, already deleted ${int(c.already_deleted)}, failed ${int(c.failed)}, invalid ${int(c.invalid)}, duplicate ${int(c.duplicate)}; ${int(summary.requests)} requests, ${summary.retries} retries, ${summary.throttled} throttled`);
@@ -287,7 +316,7 @@ try {
       manifestBytes,
       emulator: `own process, latency ${options.latencyMs} ms, no faults, no rate limit`,
       s3: 'fauxqs in the benchmark process',
-      job: 'child process (bench/manifestJobProcess.ts)',
+      job: `child process (bench/manifestJobProcess.ts, ${options.tsx ? 'under tsx' : 'bundled by esbuild as serverless.yml does'})`,
     },
     bounds: BOUNDS,
     figures: {
@@ -295,9 +324,13 @@ try {
       received,
       idsPerSecond: Math.round(idsPerSecond),
       peakRssMiB: Number(peakRssMiB.toFixed(1)),
-      rssBeforeJobMiB: Number((run.maxRssBeforeJobKiB / 1024).toFixed(1)),
+      rssBeforeJobMiB: Number((run.peakRssBeforeJobKiB / 1024).toFixed(1)),
+      resourceUsageMaxRssMiB: Number((run.maxRssKiB / 1024).toFixed(1)),
+      parentRssAtSpawnMiB: Number((rssAtSpawn / 1024 / 1024).toFixed(1)),
       peakHeapUsedMiB: Number((run.peakHeapUsedBytes / 1024 / 1024).toFixed(1)),
       peakSampledRssMiB: Number((run.peakSampledRssBytes / 1024 / 1024).toFixed(1)),
+      peakSampledRssAtMs: run.peakSampledRssAtMs,
+      memoryTimeline: { columns: ['ms', 'rssMiB', 'heapUsedMiB', 'externalMiB'], rows: run.timeline },
       reportFiles: files,
       uploadMs: Math.round(uploadMs),
       seedMs: Math.round(seedMs),
@@ -315,6 +348,7 @@ try {
   for (const child of children) child.kill('SIGKILL');
   await emulator?.stop();
   await stack?.stop();
+  if (bundleDir !== undefined) await rm(bundleDir, { recursive: true, force: true });
 }
 for (const miss of misses) console.error(`BOUND MISSED: ${miss}`);
 process.exitCode = misses.length === 0 ? 0 : 1;

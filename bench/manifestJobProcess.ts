@@ -1,8 +1,10 @@
 // The job of `npm run bench:manifest`, in a process of its own so that its peak RSS is the
 // pipeline's alone: the emulator's store and the local S3's objects live in other processes.
-// Started by bench/manifest.ts with the stack's environment and the job in BENCH_MANIFEST_JOB; builds
-// the production dependencies from the environment, runs the job once, and sends one
-// {@link ManifestJobReport} to its parent over IPC.
+// Started by bench/manifest.ts — bundled by esbuild as the deployment bundles the handlers, or under
+// tsx — with the stack's environment and the job in BENCH_MANIFEST_JOB; builds the production
+// dependencies from the environment, runs the job once, and sends one ManifestJobReport to its
+// parent over IPC.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../lib/config.js';
 import { createCleanupDeps } from '../lib/createCleanupDeps.js';
@@ -15,60 +17,104 @@ export interface ManifestJobReport {
   outcome: { ok: true; summary: JobSummary } | { ok: false; error: { name: string; message: string; issues?: unknown } };
   /** Wall time of `runCleanupJob`, both passes and the report included. */
   elapsedMs: number;
-  /** `process.resourceUsage().maxRSS` at the end: the process's peak resident set, in KiB. */
-  maxRssKiB: number;
+  /**
+   * The process's own peak resident set in KiB: `VmHWM` of /proc/self/status (Linux), else
+   * `process.resourceUsage().maxRSS`.
+   */
+  peakRssKiB: number;
   /** The same just before the job started: what the process costs with its modules loaded. */
-  maxRssBeforeJobKiB: number;
+  peakRssBeforeJobKiB: number;
+  /**
+   * `process.resourceUsage().maxRSS` at the end, KiB. On Linux it is at least the parent's RSS at
+   * the moment of the fork (the kernel carries the forked copy's high-water mark across exec), so
+   * it over-states the job when the parent is big: recorded, not used for the bound.
+   */
+  maxRssKiB: number;
   /** Largest `heapUsed` seen, sampled every 100 ms (and once at the end). */
   peakHeapUsedBytes: number;
   /** Largest `rss` seen by the same sampling. */
   peakSampledRssBytes: number;
   heapSamples: number;
+  /** Milliseconds after the job's start when the sampled RSS peaked. */
+  peakSampledRssAtMs: number;
+  /** Memory once a second: [ms since the job's start, rss, heapUsed, external + arrayBuffers] in MiB, for finding where memory goes. */
+  timeline: Array<[number, number, number, number]>;
 }
 
 const SAMPLE_EVERY_MS = 100;
 
-const send = process.send?.bind(process);
-if (send === undefined) throw new Error('bench/manifestJobProcess.ts runs as a child of bench/manifest.ts (it reports over IPC)');
-const jobJson = process.env.BENCH_MANIFEST_JOB;
-if (jobJson === undefined) throw new Error('BENCH_MANIFEST_JOB is not set: the job to run, as JSON');
-
-const deps = createCleanupDeps(loadConfig(process.env));
-let peakHeapUsedBytes = 0;
-let peakSampledRssBytes = 0;
-let heapSamples = 0;
-const sample = (): void => {
-  const { heapUsed, rss } = process.memoryUsage();
-  peakHeapUsedBytes = Math.max(peakHeapUsedBytes, heapUsed);
-  peakSampledRssBytes = Math.max(peakSampledRssBytes, rss);
-  heapSamples += 1;
-};
-
-const maxRssBeforeJobKiB = process.resourceUsage().maxRSS;
-const sampler = setInterval(sample, SAMPLE_EVERY_MS);
-sample();
-const startedAt = performance.now();
-let outcome: ManifestJobReport['outcome'];
-try {
-  const { summary } = await runCleanupJob(JSON.parse(jobJson), { type: 'manual', source: 'bench:manifest' }, deps);
-  outcome = { ok: true, summary };
-} catch (error) {
-  const { name, message, issues } = error as { name?: string; message?: string; issues?: unknown };
-  outcome = { ok: false, error: { name: name ?? 'Error', message: message ?? String(error), ...(issues === undefined ? {} : { issues }) } };
+// The high-water mark of this process's own memory map, which exec starts afresh.
+function peakRssKiB(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (hwm !== undefined) return Number(hwm);
+  } catch {
+    // Not Linux: fall back below.
+  }
+  return process.resourceUsage().maxRSS;
 }
-const elapsedMs = performance.now() - startedAt;
-clearInterval(sampler);
-sample();
-const report: ManifestJobReport = {
-  outcome,
-  elapsedMs,
-  maxRssKiB: process.resourceUsage().maxRSS,
-  maxRssBeforeJobKiB,
-  peakHeapUsedBytes,
-  peakSampledRssBytes,
-  heapSamples,
-};
-deps.s3.destroy();
-// Exit once the report is on its way; keep-alive sockets must not keep the process up. (A CPU
-// profile asked for with --cpu-prof is still written on process.exit.)
-send(report, () => process.exit(0));
+
+async function main(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('bench/manifestJobProcess.ts runs as a child of bench/manifest.ts (it reports over IPC)');
+  const jobJson = process.env.BENCH_MANIFEST_JOB;
+  if (jobJson === undefined) throw new Error('BENCH_MANIFEST_JOB is not set: the job to run, as JSON');
+
+  const deps = createCleanupDeps(loadConfig(process.env));
+  let peakHeapUsedBytes = 0;
+  let peakSampledRssBytes = 0;
+  let heapSamples = 0;
+  let peakSampledRssAtMs = 0;
+  const timeline: ManifestJobReport['timeline'] = [];
+  const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  let startedAt = performance.now();
+  const sample = (): void => {
+    const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
+    const at = Math.round(performance.now() - startedAt);
+    peakHeapUsedBytes = Math.max(peakHeapUsedBytes, heapUsed);
+    if (rss > peakSampledRssBytes) {
+      peakSampledRssBytes = rss;
+      peakSampledRssAtMs = at;
+    }
+    if (heapSamples % 10 === 0) timeline.push([at, mib(rss), mib(heapUsed), mib(external + arrayBuffers)]);
+    heapSamples += 1;
+  };
+
+  const peakRssBeforeJobKiB = peakRssKiB();
+  const sampler = setInterval(sample, SAMPLE_EVERY_MS);
+  sample();
+  startedAt = performance.now();
+  let outcome: ManifestJobReport['outcome'];
+  try {
+    const { summary } = await runCleanupJob(JSON.parse(jobJson), { type: 'manual', source: 'bench:manifest' }, deps);
+    outcome = { ok: true, summary };
+  } catch (error) {
+    const { name, message, issues } = error as { name?: string; message?: string; issues?: unknown };
+    outcome = { ok: false, error: { name: name ?? 'Error', message: message ?? String(error), ...(issues === undefined ? {} : { issues }) } };
+  }
+  const elapsedMs = performance.now() - startedAt;
+  clearInterval(sampler);
+  sample();
+  const report: ManifestJobReport = {
+    outcome,
+    elapsedMs,
+    peakRssKiB: peakRssKiB(),
+    peakRssBeforeJobKiB,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    peakHeapUsedBytes,
+    peakSampledRssBytes,
+    heapSamples,
+    peakSampledRssAtMs,
+    timeline,
+  };
+  deps.s3.destroy();
+  // Exit once the report is on its way; keep-alive sockets must not keep the process up. (A CPU
+  // profile asked for with --cpu-prof is still written on process.exit.)
+  send(report, () => process.exit(0));
+}
+
+// No top-level await: the benchmark bundles this file to CommonJS, as serverless.yml bundles the handlers.
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -15,9 +15,17 @@ export type ScreenedEntry = { kind: 'valid'; ref: ImageRef } | { kind: 'settled'
 export class EntryScreen {
   /** Entries changed by normalisation (trimmed or lower-cased) before they were checked. */
   public normalized = 0;
-  private readonly validSeen = new CompactIdSet();
+  private readonly validSeen: CompactIdSet;
   // Invalid entries are remembered by a digest of their text, so they are counted once too.
   private readonly invalidSeen = new CompactIdSet(64);
+
+  /**
+   * @param expectedEntries - How many entries the job holds (the preparing pass counts them): the
+   *   set is sized once, instead of growing by doubling (which briefly holds both tables).
+   */
+  public constructor(expectedEntries = 1024) {
+    this.validSeen = new CompactIdSet(expectedEntries);
+  }
 
   /**
    * Screens one entry.

@@ -24,7 +24,7 @@ export interface ReportStreamsLocation {
 /**
  * The report files that grow with the job, streamed to S3 as the job runs (multipart uploads via
  * `@aws-sdk/lib-storage`), never built in memory: `failed.csv` (failed and invalid entries only)
- * and `results.jsonl.gz` (every entry with its outcome). Writing waits while a stream is full
+ * and `results.jsonl.gz` (every distinct entry with its outcome; repeats are only counted). Writing waits while a stream is full
  * (back-pressure), so a fast job cannot outrun S3 and pile records up in memory.
  */
 export class ReportStreams {
@@ -51,8 +51,11 @@ export class ReportStreams {
   public async write(records: readonly OutcomeRecord[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     for (const record of records) {
-      const line = { image_id: record.imageId, outcome: record.outcome, line: record.position, ...(record.errorCode === undefined ? {} : { error_code: record.errorCode, error_message: record.errorMessage ?? '' }) };
-      this.resultsBuffer += `${JSON.stringify(line)}\n`;
+      // One line per distinct entry: a repeat is counted in the summary, its ID has its line already.
+      if (record.outcome !== 'duplicate') {
+        const line = { image_id: record.imageId, outcome: record.outcome, line: record.position, ...(record.errorCode === undefined ? {} : { error_code: record.errorCode, error_message: record.errorMessage ?? '' }) };
+        this.resultsBuffer += `${JSON.stringify(line)}\n`;
+      }
       if (record.outcome === 'failed' || record.outcome === 'invalid') {
         this.failedRows.push([
           record.imageId,
@@ -101,9 +104,9 @@ export class ReportStreams {
     const upload = new Upload({
       client: s3,
       params: { Bucket: this.location.bucket, Key: key, Body: pass, ContentType: contentType, ...(contentEncoding ? { ContentEncoding: contentEncoding } : {}) },
-      // 5 MiB parts, at most 2 in flight: about 10 MiB of buffers per file, whatever the job's size.
+      // 5 MiB parts (the least S3 takes), one in flight: about 5 MiB of buffers per file, whatever the job's size.
       partSize: 5 * 1024 * 1024,
-      queueSize: 2,
+      queueSize: 1,
     });
     return upload.done().catch((error: unknown) => {
       this.failure ??= new ReportWriteError(`s3://${this.location.bucket}/${key}`, error);
@@ -112,8 +115,17 @@ export class ReportStreams {
     });
   }
 
+  // One wait per full stream, shared by every writer waiting on it (one listener, not one each).
+  private readonly drains = new Map<Writable, Promise<void>>();
+
   private async drained(stream: Writable): Promise<void> {
-    await once(stream, 'drain');
+    let drain = this.drains.get(stream);
+    if (drain === undefined) {
+      drain = once(stream, 'drain').then(() => undefined);
+      this.drains.set(stream, drain);
+      void drain.finally(() => this.drains.delete(stream)).catch(() => undefined);
+    }
+    await drain;
     if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -72,6 +72,10 @@ const SHORT_WEIGHT = 0.25;
 const LONG_WEIGHT = 0.02;
 // Rising latency is only judged once the long-term average means something.
 const MIN_LATENCY_SAMPLES = 10;
+// A rise must also be large in absolute terms: against a service answering in a millisecond,
+// scheduling noise alone doubles the average and would shrink the limit for nothing (measured:
+// 141 needless decreases in a million-ID job against an instant emulator).
+const MIN_LATENCY_RISE_MS = 50;
 // The send rate at the first throttle is measured over this window.
 const RATE_WINDOW_MS = 1_000;
 // The rate's growth clock runs only while answers keep coming: a longer gap counts as this much,
@@ -302,7 +306,11 @@ export class AdaptiveLimiter {
       this.longLatency += LONG_WEIGHT * (sample - this.longLatency);
     }
     this.latencySamples += 1;
-    return this.latencySamples >= MIN_LATENCY_SAMPLES && this.shortLatency > this.latencyTolerance * Math.max(1, this.longLatency);
+    return (
+      this.latencySamples >= MIN_LATENCY_SAMPLES &&
+      this.shortLatency > this.latencyTolerance * Math.max(1, this.longLatency) &&
+      this.shortLatency - this.longLatency > MIN_LATENCY_RISE_MS
+    );
   }
 
   private grow(slotBound: boolean, pacerBound: boolean): void {

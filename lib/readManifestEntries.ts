@@ -22,6 +22,11 @@ export type ManifestItem =
 export interface ReadManifestOptions {
   /** Largest `.json` manifest (decompressed), which is parsed whole. @default 10 MiB */
   maxJsonBytes?: number;
+  /**
+   * JSON Lines only: each entry's line is its object's `"line"` field, not its place in the file.
+   * For the part manifests of a split job (lib/planScaleOut.ts), so reports keep the original lines.
+   */
+  lineField?: boolean;
 }
 
 /** Default cap on `.json` manifests: line formats stream; JSON must be parsed whole. */
@@ -45,7 +50,7 @@ export async function* readManifestEntries(source: Readable, info: ManifestForma
       }
       return;
     case 'jsonl':
-      yield* readJsonLines(input);
+      yield* readJsonLines(input, options.lineField ?? false);
       return;
     case 'csv':
       yield* readCsv(input);
@@ -67,21 +72,26 @@ function gunzip(source: Readable): Readable {
  * checks each line is UTF-8, strips a CR before the LF and a BOM on the first line; 1-based numbers.
  */
 async function* lines(input: AsyncIterable<Buffer | string>): AsyncGenerator<{ line: number; text: string }> {
-  let carry: Buffer = Buffer.alloc(0);
+  // The bytes of an unfinished line from earlier chunks; short, so joining it costs little, where
+  // joining every chunk to it would copy the whole manifest once more.
+  let carry: Buffer[] = [];
   let line = 0;
   for await (const chunk of readBytes(input)) {
-    const bytes = carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([carry, chunk]);
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     for (let end = bytes.indexOf(0x0a, start); end !== -1; end = bytes.indexOf(0x0a, start)) {
       line += 1;
-      yield { line, text: decodeLine(bytes.subarray(start, end), line) };
+      const piece = bytes.subarray(start, end);
+      yield { line, text: decodeLine(carry.length === 0 ? piece : Buffer.concat([...carry, piece]), line) };
+      carry = [];
       start = end + 1;
     }
-    carry = bytes.subarray(start);
+    // A copy, not a view: a view would keep the whole chunk alive for a few bytes.
+    if (start < bytes.length) carry.push(Buffer.from(bytes.subarray(start)));
   }
   if (carry.length > 0) {
     line += 1;
-    yield { line, text: decodeLine(carry, line) };
+    yield { line, text: decodeLine(Buffer.concat(carry), line) };
   }
 }
 
@@ -111,7 +121,7 @@ function asManifestError(error: unknown): unknown {
 
 const ID_KEYS = ['image_id', 'imageId', 'sample_id', 'id'] as const;
 
-async function* readJsonLines(input: Readable): AsyncGenerator<ManifestItem> {
+async function* readJsonLines(input: Readable, lineField: boolean): AsyncGenerator<ManifestItem> {
   for await (const { line, text } of lines(input)) {
     const trimmed = text.trim();
     if (trimmed === '') continue;
@@ -134,7 +144,8 @@ async function* readJsonLines(input: Readable): AsyncGenerator<ManifestItem> {
     const key = ID_KEYS.find((k) => k in record);
     if (key === undefined) throw new ManifestError('the object has no "image_id"', { line });
     const id = record[key];
-    yield { kind: 'entry', line, value: typeof id === 'string' ? id.trim() : id };
+    if (lineField && !(Number.isInteger(record.line) && (record.line as number) > 0)) throw new ManifestError('expected a positive whole "line" in a part manifest', { line });
+    yield { kind: 'entry', line: lineField ? (record.line as number) : line, value: typeof id === 'string' ? id.trim() : id };
   }
 }
 

@@ -65,7 +65,8 @@ describe('manifest formats', () => {
     expect(summary.normalized).toBeGreaterThanOrEqual(1);
     expect(stack.emulator.labellingJobImages(PROJECT, JOB)).toEqual(new Set(['f'.repeat(32)]));
     const lines = await results(summary.report.results);
-    expect(lines).toHaveLength(summary.counts.received);
+    expect(lines).toHaveLength(summary.counts.received - summary.counts.duplicate);
+    expect(new Set(lines.map((line) => line.image_id)).size).toBe(lines.length);
     expect(lines.filter((line) => line.outcome === 'deleted').map((line) => line.image_id).sort()).toEqual([ids[0], ids[1], ids[2], ids[4], ids[5]].sort());
     expect(lines.find((line) => line.outcome === 'invalid')).toMatchObject({ image_id: 'not-an-id', error_code: 'INVALID_IMAGE_ID' });
   });

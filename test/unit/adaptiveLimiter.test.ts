@@ -314,6 +314,27 @@ describe('AdaptiveLimiter', () => {
     expect(afterSlow.slice(firstDecrease).every((snapshot) => snapshot.limit === lowered.limit && snapshot.rate === lowered.rate)).toBe(true);
   });
 
+  it('does not mistake noise on millisecond answers for congestion: a rise must also be over 50 ms', async () => {
+    // Prepare: answers of about a millisecond, as from a service next door.
+    const h = harness({ min: 1, max: 64, initial: 4 });
+    h.request(1_000);
+    await flushMicrotasks();
+    for (let i = 0; i < 30; i += 1) {
+      h.release(answered(1));
+      await flushMicrotasks();
+    }
+
+    // Act: jitter that multiplies the average many times over, but by milliseconds only.
+    for (let i = 0; i < 30; i += 1) {
+      h.release(answered(i % 2 === 0 ? 40 : 2));
+      await flushMicrotasks();
+    }
+
+    // Assess
+    expect(h.limiter.snapshot().decreases).toBe(0);
+    expect(h.limiter.limit).toBeGreaterThan(34);
+  });
+
   it('does not grow while the job uses fewer requests than it may (no waiting for a slot)', async () => {
     // Prepare
     const h = harness({ min: 1, max: 64, initial: 4 });
