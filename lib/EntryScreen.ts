@@ -42,7 +42,8 @@ export class EntryScreen {
       return { kind: 'valid', ref: { id: check.id, position } };
     }
     const text = printable(value);
-    const digest = createHash('md5').update(typeof value === 'string' ? `s:${value}` : `j:${text}`).digest('hex');
+    // The whole entry (as normalised), not its shortened rendering: two long entries alike at the start are two entries.
+    const digest = createHash('md5').update(typeof candidate === 'string' ? `s:${candidate}` : `j:${JSON.stringify(value) ?? String(value)}`).digest('hex');
     if (!this.invalidSeen.add(digest)) return { kind: 'settled', record: { imageId: text, position, outcome: 'duplicate' } };
     return { kind: 'settled', record: { imageId: text, position, outcome: 'invalid', errorCode: 'INVALID_IMAGE_ID', errorMessage: check.reason } };
   }

@@ -29,6 +29,8 @@ export class FailureThreshold {
   public constructor(private readonly options: FailureThresholdOptions, state: { attempted: number; failed: number } = { attempted: 0, failed: 0 }) {
     this.attempted = state.attempted;
     this.failed = state.failed;
+    // Judged at once: a job cut by the deadline right after crossing must stop in its next invocation.
+    this.crossedAt = this.judge();
     if (!(options.maxFailureRate >= 0 && options.maxFailureRate <= 1)) throw new RangeError(`maxFailureRate must be between 0 and 1, got ${options.maxFailureRate}`);
     if (!Number.isInteger(options.minAttempted) || options.minAttempted < 1) throw new RangeError(`minAttempted must be a positive whole number, got ${options.minAttempted}`);
   }
@@ -38,16 +40,20 @@ export class FailureThreshold {
     if (this.crossedAt) return this.crossedAt;
     this.attempted += 1;
     if (outcome === 'failed') this.failed += 1;
-    const rate = this.failed / this.attempted;
-    if (this.attempted >= this.options.minAttempted && rate > this.options.maxFailureRate) {
-      this.crossedAt = {
-        attempted: this.attempted,
-        failed: this.failed,
-        rate,
-        reason: `${this.failed} of the first ${this.attempted} IDs attempted failed (${(rate * 100).toFixed(1)}%, over the threshold of ${(this.options.maxFailureRate * 100).toFixed(1)}%)`,
-      };
-    }
+    this.crossedAt = this.judge();
     return this.crossedAt;
+  }
+
+  private judge(): ThresholdCrossed | undefined {
+    if (this.attempted === 0) return undefined;
+    const rate = this.failed / this.attempted;
+    if (this.attempted < this.options.minAttempted || rate <= this.options.maxFailureRate) return undefined;
+    return {
+      attempted: this.attempted,
+      failed: this.failed,
+      rate,
+      reason: `${this.failed} of the first ${this.attempted} IDs attempted failed (${(rate * 100).toFixed(1)}%, over the threshold of ${(this.options.maxFailureRate * 100).toFixed(1)}%)`,
+    };
   }
 
   /** Attempts counted so far, for a checkpoint. */

@@ -12,8 +12,8 @@ export function partKeys(location: ReportLocation, invocation: number): { failed
 /**
  * Assembles a job's `failed.csv` and `results.jsonl.gz` from the parts its invocations wrote,
  * streaming (never whole in memory): gzip members concatenate into one valid gzip file, and CSV
- * parts after the first lose their header line. One part is simply copied. The parts are then
- * deleted.
+ * parts after the first lose their header line. One part is simply copied. The parts stay (see
+ * {@link deletePartFiles}).
  */
 export async function assembleReport(s3: S3Client, location: ReportLocation, invocations: number): Promise<void> {
   const parts = Array.from({ length: invocations }, (_, i) => partKeys(location, i + 1));
@@ -25,7 +25,24 @@ export async function assembleReport(s3: S3Client, location: ReportLocation, inv
     await concatenate(s3, location.bucket, parts.map((part) => part.failedKey), location.failedKey, 'text/csv; charset=utf-8', true);
     await concatenate(s3, location.bucket, parts.map((part) => part.resultsKey), location.resultsKey, 'application/x-ndjson', false);
   }
+}
+
+/**
+ * Deletes the part files of a job's invocations. Only once `summary.json` is written: until then a
+ * re-run must be able to assemble the report again from them.
+ */
+export async function deletePartFiles(s3: S3Client, location: ReportLocation, invocations: number): Promise<void> {
+  const parts = Array.from({ length: invocations }, (_, i) => partKeys(location, i + 1));
   await s3.send(new DeleteObjectsCommand({ Bucket: location.bucket, Delete: { Objects: parts.flatMap((part) => [{ Key: part.failedKey }, { Key: part.resultsKey }]) } }));
+}
+
+/**
+ * Concatenates given report files (each a `failed.csv` and a `results.jsonl.gz`, in order) into a
+ * job's own, streamed as {@link assembleReport} does; the parts of a split job. Deletes nothing.
+ */
+export async function concatenateReports(s3: S3Client, location: ReportLocation, parts: ReadonlyArray<{ failedKey: string; resultsKey: string }>): Promise<void> {
+  await concatenate(s3, location.bucket, parts.map((part) => part.failedKey), location.failedKey, 'text/csv; charset=utf-8', true);
+  await concatenate(s3, location.bucket, parts.map((part) => part.resultsKey), location.resultsKey, 'application/x-ndjson', false);
 }
 
 async function copy(s3: S3Client, bucket: string, from: string, to: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JobValidationError } from './errors.js';
 import { MAX_CHUNK_SIZE } from './limits.js';
-import { toValidationIssues } from './zodIssues.js';
+import { onlyForWrongType, toValidationIssues } from './zodIssues.js';
 
 /** Most IDs a job may carry inline; larger lists belong in a manifest. */
 export const MAX_INLINE_IDS = 100_000;
@@ -12,10 +12,6 @@ const pathSegment = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
     .regex(/^[A-Za-z0-9_-]{1,64}$/, `expected ${what}: 1 to 64 letters, digits, "-" or "_"`);
-
-// A custom message for "not an object at all", keeping zod's own message (which names the key) for
-// unknown keys.
-const onlyForWrongType = (message: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined);
 
 const targetInputSchema = z
   .object({
@@ -70,6 +66,13 @@ export const jobOptionsSchema = z
     dryRun: z.boolean({ error: 'expected true or false' }).optional(),
     /** A job with more entries than MAX_IDS_PER_JOB runs only when this equals its number of entries. */
     confirmEntries: z.number({ error: 'expected the number of entries in the job' }).int().min(1).optional(),
+    /**
+     * Scale-out of a manifest job over the work queue's workers (README "Scale-out"): `true` splits it
+     * whatever its size, `false` never; `partSize` overrides SCALE_OUT_PART_SIZE. @default by SCALE_OUT_THRESHOLD
+     */
+    scaleOut: z
+      .union([z.boolean(), z.object({ partSize: z.number().int().min(1).max(10_000_000) }).strict()], { error: 'expected true, false or { "partSize": n }' })
+      .optional(),
     /** Overrides the deployment's failure threshold for this job. */
     failureThreshold: z
       .object({ minAttempted: z.number().int().min(1), maxFailureRate: z.number().min(0).max(1) })

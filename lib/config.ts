@@ -55,6 +55,9 @@ export const configSchema = z.object({
   MAX_IDS_PER_JOB: positiveInt(100_000),
   FAILURE_THRESHOLD_MIN_ATTEMPTED: positiveInt(1_000),
   FAILURE_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.5),
+  // Scale-out (README "Scale-out"): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
+  SCALE_OUT_THRESHOLD: positiveInt(500_000),
+  SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
   // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.
   WORK_QUEUE_URL: z.url({ error: 'expected the work queue URL' }).optional(),
   // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.

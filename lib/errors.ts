@@ -97,3 +97,16 @@ export class JobInProgressError extends CleanupError {
     this.jobId = jobId;
   }
 }
+
+/** Messages could not be put on the work queue (SendMessageBatch kept refusing some entries). */
+export class QueueSendError extends CleanupError {
+  public readonly queueUrl: string;
+  /** Messages not sent. */
+  public readonly unsent: number;
+
+  public constructor(queueUrl: string, unsent: number, detail: string) {
+    super('QUEUE_SEND_FAILED', `${unsent} message(s) could not be sent to ${queueUrl}: ${detail}`);
+    this.queueUrl = queueUrl;
+    this.unsent = unsent;
+  }
+}

@@ -24,14 +24,19 @@ export function deriveJobIdentity(input: { idempotencyKey?: string | undefined; 
   return { jobId: `sha-${digest.slice(0, 32)}`, source: 'content_hash' };
 }
 
+const MAX_CANONICAL_DEPTH = 64;
+
 /** JSON with object keys sorted at every level, so equal content hashes equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+export function canonicalJson(value: unknown, depth = 0): string {
+  // Past this depth (junk, not a job) JSON.stringify takes over: it copes with nesting that would
+  // exhaust the stack here, and the same input still hashes the same.
+  if (depth > MAX_CANONICAL_DEPTH) return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null, depth + 1)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -66,7 +66,7 @@ export async function prepareJobSource(job: CleanupJob, deps: JobSourceDeps, acc
   let entryCount = 0;
   let named: { target: ManifestTargetFields; line: number } | undefined;
   await withManifestAsync(location, async () => {
-    for await (const item of readManifestEntries(body, format)) {
+    for await (const item of readManifestEntries(body, format, { lineField: location.planPart ?? false })) {
       if (item.kind === 'entry') {
         entryCount += 1;
         continue;
@@ -87,7 +87,7 @@ export async function prepareJobSource(job: CleanupJob, deps: JobSourceDeps, acc
     ...(etag === undefined ? {} : { manifestETag: etag }),
     async *entries() {
       const { body: again } = await openManifest(deps.s3, location, etag);
-      yield* withManifestStream(location, readManifestEntries(again, format));
+      yield* withManifestStream(location, readManifestEntries(again, format, { lineField: location.planPart ?? false }));
     },
   };
 }

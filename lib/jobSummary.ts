@@ -68,6 +68,10 @@ export const jobSummarySchema = z
       .object({ checkpoint: z.string(), resumeAfter: countSchema, queued: z.boolean() })
       .optional()
       .describe('for a continuing job: where its state is, and whether a continuation message was queued'),
+    scaleOut: z
+      .object({ parts: countSchema, partSize: countSchema, plan: z.string(), progress: z.string() })
+      .optional()
+      .describe('for a job split into parts run by the work queue\'s workers: how many, and where its plan and progress are'),
   })
   .strict();
 

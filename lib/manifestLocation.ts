@@ -7,6 +7,8 @@ export interface ManifestLocation {
   key: string;
   /** `s3://bucket/key`. */
   uri: string;
+  /** A part manifest of a split job: its entries carry their original lines (lib/planScaleOut.ts). */
+  planPart?: boolean;
 }
 
 /** The prefixes of the manifest bucket, all under `MANIFEST_PREFIX`. */
@@ -43,6 +45,11 @@ export interface CheckManifestOptions {
    * @default false
    */
   allowPending?: boolean;
+  /**
+   * The one place a part of a split job may be read from: its plan folder in the report bucket,
+   * written by the planner (lib/planScaleOut.ts). Only the part worker sets it. @default none
+   */
+  planParts?: { bucket: string; prefix: string };
 }
 
 /**
@@ -57,6 +64,10 @@ export function checkManifestLocation(bucket: string, key: string, config: Pick<
     throw new JobValidationError([{ path: 'manifest', message }]);
   };
   const layout = manifestLayout(config);
+  const plan = options.planParts;
+  if (plan !== undefined && bucket === plan.bucket && key.startsWith(plan.prefix) && !key.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return { bucket, key, uri: `s3://${bucket}/${key}`, planPart: true };
+  }
   if (config.MANIFEST_BUCKET === undefined) refuse('manifests are not enabled in this deployment (MANIFEST_BUCKET is not set)');
   const allowed = `s3://${config.MANIFEST_BUCKET}/${layout.root}`;
   if (bucket !== config.MANIFEST_BUCKET) refuse(`manifests may only be read from ${allowed}; got bucket "${bucket}"`);

@@ -7,6 +7,7 @@ import { checkManifestLocation, manifestLayout } from './manifestLocation.js';
 import { processPendingManifest, type PendingManifestOutcome } from './processPendingManifest.js';
 import { readQueueMessage } from './queueMessage.js';
 import { continueCleanupJob, runCleanupJob, type CleanupDeps } from './runCleanupJob.js';
+import { runScaleOutPart } from './runScaleOutPart.js';
 
 /** What one message led to, when it succeeded. */
 export type QueueRecordResult =
@@ -66,6 +67,10 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
       }
       case 'continuation': {
         const { summary } = await continueCleanupJob(work.jobId, deps, limits);
+        return { kind: 'job', summary };
+      }
+      case 'part': {
+        const { summary } = await runScaleOutPart(work.jobId, work.part, { type: 'queue', source: messageId }, deps, limits);
         return { kind: 'job', summary };
       }
       case 'manifests': {

@@ -14,6 +14,8 @@ export type QueueWork =
   | { kind: 'manifests'; objects: Array<{ bucket: string; key: string }> }
   /** A job cut by the Lambda deadline goes on from its checkpoint (see lib/runCleanupJob.ts). */
   | { kind: 'continuation'; jobId: string }
+  /** One part of a job split by the planner (lib/planScaleOut.ts), run by lib/runScaleOutPart.ts. */
+  | { kind: 'part'; jobId: string; part: number }
   /** Nothing to do, and nothing wrong: S3's `s3:TestEvent`, or an event other than ObjectCreated. */
   | { kind: 'ignore'; reason: string };
 
@@ -47,6 +49,13 @@ export function readQueueMessage(record: unknown): QueueWork {
       fail([{ path: 'body.continueJob', message: 'expected {"continueJob": "<job id>"} and nothing else' }]);
     }
     return { kind: 'continuation', jobId: jobId as string };
+  }
+
+  if (isObject(body) && 'runPart' in body) {
+    const run = body.runPart as { jobId?: unknown; part?: unknown } | null;
+    const ok = isObject(run) && Object.keys(body).length === 1 && Object.keys(run).length === 2 && typeof run.jobId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(run.jobId) && Number.isInteger(run.part) && (run.part as number) >= 1;
+    if (!ok) fail([{ path: 'body.runPart', message: 'expected {"runPart": {"jobId": "<job id>", "part": <number from 1>}} and nothing else' }]);
+    return { kind: 'part', jobId: (run as { jobId: string }).jobId, part: (run as { part: number }).part };
   }
 
   const job = cleanupJobSchema.safeParse(body);

@@ -3,7 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AdaptiveLimiter } from './adaptiveLimiter.js';
-import { assembleReport, partKeys } from './assembleReport.js';
+import { assembleReport, deletePartFiles, partKeys } from './assembleReport.js';
 import { parseCleanupJob, type CleanupJob } from './cleanupJob.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -22,7 +22,9 @@ import { withAdaptiveLimit } from './limitedModelArtsClient.js';
 import { claimManifest } from './manifestClaim.js';
 import type { CheckManifestOptions } from './manifestLocation.js';
 import type { ModelArtsClient } from './modelArtsClient.js';
+import type { OutcomeCounts } from './outcome.js';
 import { OutcomeTally } from './OutcomeTally.js';
+import { planScaleOut } from './planScaleOut.js';
 import { ReportStreams } from './ReportStreams.js';
 import { runDeletePass, type PassStop } from './runDeletePass.js';
 
@@ -53,6 +55,12 @@ export interface RunLimits {
   identity?: JobIdentity;
   /** Queue a continuation message when cut by the deadline (needs WORK_QUEUE_URL). @default true */
   queueContinuation?: boolean;
+  /** The report folder, when it is not `{REPORT_PREFIX}{jobId}/`: a part of a split job reports under its job. */
+  location?: ReportLocation;
+  /** Asked with the failure threshold: a reason means stop as if it were crossed (another part of a split job crossed it). */
+  stopSignal?: () => string | undefined;
+  /** Told the job's running counts after each settled chunk (progress of a split job's part). */
+  onProgress?: (counts: Readonly<OutcomeCounts>) => void;
 }
 
 /** What a job returns to its trigger. */
@@ -93,13 +101,14 @@ export async function runCleanupJob(input: unknown, trigger: TriggerInfo, deps: 
   const job = parseCleanupJob(input);
   const invocationStartedAt = clock.now();
 
-  // The preparing pass comes first: the manifest's version is part of a content-hash identity.
-  const source = await prepareJobSource(job, deps, limits.manifestAccess);
-  const identity =
-    limits.identity ??
-    deriveJobIdentity({ idempotencyKey: job.jobId, messageId: trigger.type === 'queue' ? trigger.source : undefined, content: { job: input, manifestETag: source.manifestETag } });
+  const messageId = trigger.type === 'queue' ? trigger.source : undefined;
+  // A content-hash identity of a manifest job includes the manifest's version, which the preparing
+  // pass reads; any other identity is known at once, so a completed job is answered without it.
+  const needsManifestVersion = limits.identity === undefined && job.jobId === undefined && messageId === undefined && job.manifest !== undefined;
+  let source = needsManifestVersion ? await prepareJobSource(job, deps, limits.manifestAccess) : undefined;
+  const identity = limits.identity ?? deriveJobIdentity({ idempotencyKey: job.jobId, messageId, content: { job: input, manifestETag: source?.manifestETag } });
   const { jobId } = identity;
-  const location = reportLocation(config.REPORT_BUCKET, config.REPORT_PREFIX, jobId);
+  const location = limits.location ?? reportLocation(config.REPORT_BUCKET, config.REPORT_PREFIX, jobId);
   const jobLogger = logger.createChild({ persistentKeys: { jobId } });
 
   const existing = await readSummary(s3, location);
@@ -107,6 +116,8 @@ export async function runCleanupJob(input: unknown, trigger: TriggerInfo, deps: 
     jobLogger.info('job already complete; its report is returned as it is', { report: existing.report });
     return { summary: existing, reused: true };
   }
+  // The preparing pass: the whole manifest checked and counted before anything is deleted.
+  source ??= await prepareJobSource(job, deps, limits.manifestAccess);
 
   // Guard rails, before anything is sent.
   if (!config.ALLOWED_TARGETS.allows(source.target)) {
@@ -127,14 +138,28 @@ export async function runCleanupJob(input: unknown, trigger: TriggerInfo, deps: 
     expiresAt: (limits.deadline ?? invocationStartedAt + DEFAULT_CLAIM_MS) + CLAIM_GRACE_MS,
   });
   if (claim === undefined) throw new JobInProgressError(jobId);
+  let result: CleanupResult;
   try {
     // Read again under the claim: another invocation may have finished the job meanwhile.
     const finished = await readSummary(s3, location);
     if (finished !== undefined) return { summary: finished, reused: true };
-    return await runClaimedJob({ job, input, trigger, deps, limits, identity, source, location, jobLogger, dryRun, invocationStartedAt });
+    // A big manifest job is split into parts run by the queue's workers instead (README "Scale-out").
+    const planned = await planScaleOut({ job, trigger, deps, identity, source, location, startedAt: invocationStartedAt });
+    if (planned !== undefined) return planned;
+    result = await runClaimedJob({ job, input, trigger, deps, limits, identity, source, location, jobLogger, dryRun, invocationStartedAt });
   } finally {
     await claim.release();
   }
+  const { summary } = result;
+  if (summary.status === 'continuing' && summary.continuation !== undefined) {
+    // Only now, with the claim released: a continuation picked up at once must find the job free.
+    const queued = (limits.queueContinuation ?? true) && (await queueContinuation(deps, jobId));
+    summary.continuation.queued = queued;
+    summary.stopReason = queued
+      ? `the invocation's time ran out after line ${summary.continuation.resumeAfter}; a continuation was queued`
+      : `the invocation's time ran out after line ${summary.continuation.resumeAfter}; invoke the same job again to continue`;
+  }
+  return result;
 }
 
 /**
@@ -182,7 +207,7 @@ async function runClaimedJob(run: ClaimedJob): Promise<CleanupResult> {
   jobLogger.info(checkpoint ? 'job continues' : 'job started', { trigger: jobTrigger, target: source.target, entries: source.entryCount, invocation, resumeAfter: checkpoint?.resumeAfter ?? 0, chunkSize, maxInFlight, dryRun });
 
   const tally = new OutcomeTally(checkpoint?.counts);
-  const screen = new EntryScreen();
+  const screen = new EntryScreen(source.entryCount);
   const stats = checkpoint ? { ...checkpoint.stats } : createJobStats();
   const threshold = new FailureThreshold(thresholdOptions, checkpoint?.threshold);
   const latency = new LatencyHistogram(checkpoint?.latency);
@@ -235,10 +260,11 @@ async function runClaimedJob(run: ClaimedJob): Promise<CleanupResult> {
           if (record.outcome === 'deleted' || record.outcome === 'already_deleted' || record.outcome === 'failed') threshold.observe(record.outcome);
         }
         await streams.write(records);
+        limits.onProgress?.(tally.counts);
         logProgress();
       },
       shouldStop: (): PassStop | undefined => {
-        if (threshold.crossed) return 'failure_threshold';
+        if (threshold.crossed || limits.stopSignal?.() !== undefined) return 'failure_threshold';
         if (stopStartingAt !== undefined && clock.now() >= stopStartingAt) return 'deadline';
         return undefined;
       },
@@ -267,14 +293,11 @@ async function runClaimedJob(run: ClaimedJob): Promise<CleanupResult> {
       startedAt,
     };
     await writeCheckpoint(s3, location.bucket, location.checkpointKey, saved);
-    const queued = (limits.queueContinuation ?? true) && (await queueContinuation(deps, identity.jobId));
     const summary = buildSummary({ run, jobTrigger, tally, stats, latency, limiter, invocation, startedAt, normalized: saved.normalized, chunkSize, maxInFlight, thresholdOptions, retryMaxAttempts: retry.maxAttempts });
     summary.status = 'continuing';
-    summary.stopReason = queued
-      ? `the invocation's time ran out after line ${pass.settledThrough}; a continuation was queued`
-      : `the invocation's time ran out after line ${pass.settledThrough}; invoke the same job again to continue`;
-    summary.continuation = { checkpoint: s3Uri(location.bucket, location.checkpointKey), resumeAfter: pass.settledThrough, queued };
-    jobLogger.info('job paused at the deadline', { settled: tally.total, entries: source.entryCount, continuation: summary.continuation });
+    // `queued` is settled by the caller, once the claim is released (see runCleanupJob).
+    summary.continuation = { checkpoint: s3Uri(location.bucket, location.checkpointKey), resumeAfter: pass.settledThrough, queued: false };
+    jobLogger.info('job paused at the deadline', { settled: tally.total, entries: source.entryCount, resumeAfter: pass.settledThrough });
     return { summary };
   }
 
@@ -282,10 +305,11 @@ async function runClaimedJob(run: ClaimedJob): Promise<CleanupResult> {
   const summary = buildSummary({ run, jobTrigger, tally, stats, latency, limiter, invocation, startedAt, normalized: (checkpoint?.normalized ?? 0) + normalized, chunkSize, maxInFlight, thresholdOptions, retryMaxAttempts: retry.maxAttempts });
   if (pass.stoppedBy === 'failure_threshold') {
     summary.status = 'stopped_failure_threshold';
-    summary.stopReason = `stopped at the failure threshold: ${threshold.crossed?.reason ?? ''}; the IDs not attempted are skipped`;
+    summary.stopReason = `stopped at the failure threshold: ${threshold.crossed?.reason ?? limits.stopSignal?.() ?? ''}; the IDs not attempted are skipped`;
   }
   jobSummarySchema.parse(summary);
   await writeSummary(s3, location, summary, jobLogger);
+  await deletePartFiles(s3, location, invocation);
   if (deps.metrics !== undefined) emitJobMetrics(deps.metrics, summary, chunkLatenciesMs);
   jobLogger.info('job finished', { status: summary.status, counts: summary.counts, durationMs: summary.durationMs, requests: stats.requests, retries: stats.retries, report: summary.report });
   return { summary };
@@ -339,7 +363,10 @@ function buildSummary(parts: SummaryParts): JobSummary {
 async function readSummary(s3: S3Client, location: ReportLocation): Promise<JobSummary | undefined> {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.summaryKey }));
-    return jobSummarySchema.parse(JSON.parse((await object.Body?.transformToString('utf8')) ?? ''));
+    const parsed = jobSummarySchema.safeParse(JSON.parse((await object.Body?.transformToString('utf8')) ?? 'null'));
+    // A summary of another format version is not this job's report: the job runs (IDs already
+    // gone end `already_deleted`), and its report replaces the old one.
+    return parsed.success ? parsed.data : undefined;
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
     throw error;

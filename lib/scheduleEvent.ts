@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JobValidationError } from './errors.js';
-import { toValidationIssues } from './zodIssues.js';
+import { toValidationIssues, onlyForWrongType } from './zodIssues.js';
 
 /** What a schedule asks for: which prefix to scan, and when it fired. */
 export interface ScheduleRequest {
@@ -30,7 +30,7 @@ const schedulerInputSchema = z
   .object({
     prefix: pendingPrefix.optional(),
     maxManifests: z.number({ error: 'expected a whole number' }).int().min(1).max(10_000).optional(),
-  }, { error: 'expected an EventBridge scheduled event or the Scheduler input {"prefix"?: "pending/…", "maxManifests"?: n}' })
+  }, { error: onlyForWrongType('expected an EventBridge scheduled event or the Scheduler input {"prefix"?: "pending/…", "maxManifests"?: n}') })
   .strict();
 
 /**

@@ -8,3 +8,11 @@ export function toValidationIssues(error: z.ZodError, prefix = ''): ValidationIs
     message: issue.message,
   }));
 }
+
+/**
+ * A custom message for "not an object at all" that keeps zod's own message for the object's other
+ * issues — above all an unknown key, whose message names the key.
+ */
+export function onlyForWrongType(message: string): (issue: { code?: string }) => string | undefined {
+  return (issue) => (issue.code === 'invalid_type' ? message : undefined);
+}

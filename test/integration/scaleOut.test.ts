@@ -1,0 +1,220 @@
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { completeScaleOutJob } from '../../lib/completeScaleOutJob.js';
+import { jobProgressSchema } from '../../lib/jobProgressSchema.js';
+import { jobSummarySchema, reportLocation, type JobSummary } from '../../lib/jobSummary.js';
+import { processQueueBatch } from '../../lib/processQueueBatch.js';
+import { readS3Json } from '../../lib/readS3Json.js';
+import { runCleanupJob, type CleanupDeps } from '../../lib/runCleanupJob.js';
+import { runScaleOutPart } from '../../lib/runScaleOutPart.js';
+import { scaleOutLayout } from '../../lib/scaleOutLayout.js';
+import { scaleOutPlanSchema } from '../../lib/scaleOutPlanSchema.js';
+import { createLambdaContext } from '../../local/lambdaContext.js';
+import { createWorkQueues } from '../../local/createWorkQueues.js';
+import { startSqsPoller } from '../../local/sqsPoller.js';
+import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
+import { imageIds, stackDeps } from '../support/stackDeps.js';
+
+// Integration: split jobs against the local stack (fauxqs S3 with conditional writes enforced,
+// SQS) and the ModelArts emulator; parts are run by the real queue handler.
+const PROJECT = '5ca1e0u70123456789abcdef01234567'.replace(/[^0-9a-f]/g, '0');
+let stack: LocalStack;
+let bucket: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+  bucket = stack.env.MANIFEST_BUCKET!;
+});
+afterAll(async () => {
+  await stack.stop();
+});
+beforeEach(() => {
+  stack.emulator.requests.length = 0;
+});
+
+/** Deps on the stack with a work queue of the test's own, so its messages are its alone. */
+async function depsWithQueue(env: Record<string, string> = {}): Promise<{ deps: CleanupDeps; queueUrl: string }> {
+  const { workQueueUrl } = await createWorkQueues(stack.sqs, { name: `scale-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 1 });
+  return { deps: stackDeps(stack, { WORK_QUEUE_URL: workQueueUrl, ...env }), queueUrl: workQueueUrl };
+}
+
+async function putManifest(name: string, lines: readonly string[]): Promise<string> {
+  const key = `uploads/${name}-${randomUUID().slice(0, 8)}.txt`;
+  await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines.join('\n') }));
+  return `s3://${bucket}/${key}`;
+}
+
+/** Takes every message off a queue (they are the test's to process by hand). */
+async function takeMessages(queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(message.Body ?? '');
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
+async function readText(key: string, gzip = false): Promise<string> {
+  const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
+  const bytes = Buffer.from(await object.Body!.transformToByteArray());
+  return (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
+/** A job's results.jsonl.gz, one line per entry, in line order. */
+async function results(summary: JobSummary): Promise<Array<{ image_id: string; outcome: string; line: number }>> {
+  const key = summary.report.results.replace(`s3://${stack.env.REPORT_BUCKET}/`, '');
+  const lines = (await readText(key, true)).trimEnd().split('\n').map((line) => JSON.parse(line) as { image_id: string; outcome: string; line: number });
+  return lines.sort((a, b) => a.line - b.line);
+}
+
+async function finalSummary(jobId: string): Promise<JobSummary | undefined> {
+  const location = reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId);
+  return readS3Json(stack.s3, location.bucket, location.summaryKey, jobSummarySchema);
+}
+
+function context(): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {
+  return createLambdaContext('image-cleanup-queue', 900_000);
+}
+
+/** A manifest with what real lists hold: repeats (also across part boundaries), invalid lines, upper case, IDs already gone. */
+function messyManifest(label: string): { lines: string[]; present: string[] } {
+  const ids = imageIds(label, 30);
+  const gone = imageIds(`${label}-gone`, 3);
+  const lines = [...ids.slice(0, 10), ids[2]!, 'not-an-id', ids[12]!.toUpperCase(), ...ids.slice(10, 20), ...gone, ids[5]!, '', ...ids.slice(20), 'xyz', ids[29]!];
+  return { lines, present: ids };
+}
+
+describe('scale-out of a big manifest job', () => {
+  it('ends a job split into parts with one final report whose counts, lines and outcomes equal the unsplit run', async () => {
+    // Prepare
+    const { lines, present } = messyManifest('split');
+    stack.emulator.seedLabellingJob(PROJECT, 'unsplit', present);
+    stack.emulator.seedLabellingJob(PROJECT, 'split', present);
+    const manifest = await putManifest('messy', lines);
+    const { deps, queueUrl } = await depsWithQueue();
+    const unsplit = await runCleanupJob({ jobId: 'unsplit-run', target: { projectId: PROJECT, dataAnnotationId: 'unsplit' }, manifest, options: { chunkSize: 4, scaleOut: false } }, { type: 'manual' }, deps);
+    // Two workers, as two Lambda instances, polling the job's queue.
+    const handler = (event: Parameters<typeof processQueueBatch>[0], ctx: Context) => processQueueBatch(event, deps, ctx);
+    const pollers = [startSqsPoller({ sqs: stack.sqs, queueUrl, handler, waitTimeSeconds: 1 }), startSqsPoller({ sqs: stack.sqs, queueUrl, handler, waitTimeSeconds: 1 })];
+
+    // Act
+    const planned = await runCleanupJob({ jobId: 'split-run', target: { projectId: PROJECT, dataAnnotationId: 'split' }, manifest, options: { chunkSize: 4, scaleOut: { partSize: 7 } } }, { type: 'manual' }, deps);
+    let split: JobSummary | undefined;
+    for (let waited = 0; split === undefined && waited < 30_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      split = await finalSummary('split-run');
+    }
+    await Promise.all(pollers.map((poller) => poller.stop()));
+
+    // Assess
+    expect(planned.summary).toMatchObject({ status: 'continuing', scaleOut: { parts: 5, partSize: 7 } });
+    expect(split).toBeDefined();
+    expect(split!.status).toBe(unsplit.summary.status);
+    expect(split!.counts).toEqual(unsplit.summary.counts);
+    expect(split!.counts).toEqual({ received: lines.filter((line) => line !== '').length, deleted: 30, already_deleted: 3, failed: 0, invalid: 2, duplicate: 4, skipped: 0, would_delete: 0 });
+    expect(split!.normalized).toBe(unsplit.summary.normalized);
+    expect(split!.scaleOut).toMatchObject({ parts: 5, partSize: 7 });
+    expect(await results(split!)).toEqual(await results(unsplit.summary));
+    // The same rows but for the target's column (the two runs delete from two labelling jobs).
+    const failedRows = async (s: JobSummary) => (await readText(s.report.failed.replace(`s3://${stack.env.REPORT_BUCKET}/`, ''))).trimEnd().split('\n').map((row) => row.replace(/,(un)?split,$/, ',')).sort();
+    expect(await failedRows(split!)).toEqual(await failedRows(unsplit.summary));
+    expect(stack.emulator.labellingJobImages(PROJECT, 'split').size).toBe(0);
+    const progress = await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, 'reports/split-run/progress.json', jobProgressSchema);
+    expect(progress).toMatchObject({ state: 'done', status: split!.status, settled: split!.counts.received, parts: { total: 5, done: 5, running: 0, waiting: 0 } });
+  });
+
+  it('processes a part delivered twice once: the second delivery sends nothing', async () => {
+    // Prepare
+    const ids = imageIds('twice', 12);
+    stack.emulator.seedLabellingJob(PROJECT, 'twice', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'twice-run', target: { projectId: PROJECT, dataAnnotationId: 'twice' }, manifest: await putManifest('twice', ids), options: { chunkSize: 2, scaleOut: { partSize: 6 } } }, { type: 'manual' }, deps);
+    const [first] = await takeMessages(queueUrl);
+    stack.emulator.requests.length = 0;
+
+    // Act: the same message twice at once (as SQS may deliver it), then once more after.
+    const [a, b] = await Promise.all([processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context()), processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context())]);
+    const again = await runScaleOutPart('twice-run', 1, { type: 'queue', source: 'redelivery' }, deps);
+
+    // Assess
+    expect(JSON.parse(first!)).toEqual({ runPart: { jobId: 'twice-run', part: 1 } });
+    const sent = stack.emulator.requests.flatMap((request) => request.imageIds);
+    expect(sent.sort()).toEqual(ids.slice(0, 6).sort()); // each ID of part 1 sent exactly once
+    // Either the second delivery found the part claimed (and comes back later) or found it done.
+    expect(a.batchItemFailures.length + b.batchItemFailures.length).toBeLessThanOrEqual(1);
+    expect(again).toMatchObject({ reused: true, summary: { jobId: 'twice-run.part-0001', counts: { deleted: 6 } } });
+    expect(stack.emulator.requests.flatMap((request) => request.imageIds)).toHaveLength(6);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'twice').size).toBe(6); // part 2 has not run
+  });
+
+  it('has exactly one of two workers completing at once assemble the final summary', async () => {
+    // Prepare
+    const ids = imageIds('race', 20);
+    stack.emulator.seedLabellingJob(PROJECT, 'race', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'race-run', target: { projectId: PROJECT, dataAnnotationId: 'race' }, manifest: await putManifest('race', ids), options: { chunkSize: 5, scaleOut: { partSize: 10 } } }, { type: 'manual' }, deps);
+    await takeMessages(queueUrl);
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', 'race-run'));
+    const plan = (await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema))!;
+
+    // Act: both parts end together; then, with the summary removed, four completion checks at once.
+    const parts = await Promise.all([1, 2].map((part) => runScaleOutPart('race-run', part, { type: 'queue', source: `worker-${part}` }, deps)));
+    const first = await finalSummary('race-run');
+    await stack.s3.send(new DeleteObjectCommand({ Bucket: layout.job.bucket, Key: layout.job.summaryKey }));
+    const checks = await Promise.all([1, 2, 3, 4].map((n) => completeScaleOutJob(plan, layout, deps, `checker-${n}`)));
+
+    // Assess
+    expect(parts.filter((part) => part.completion?.kind === 'assembled')).toHaveLength(1);
+    expect(first?.counts).toMatchObject({ received: 20, deleted: 20 });
+    expect(checks.filter((check) => check.kind === 'assembled')).toHaveLength(1);
+    expect(checks.filter((check) => check.kind !== 'assembled').every((check) => check.kind === 'assembling_elsewhere' || check.kind === 'already_complete')).toBe(true);
+    const again = await finalSummary('race-run');
+    expect(again?.counts).toEqual(first?.counts);
+    expect((await results(again!)).map((r) => r.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('skips the remaining parts, without a request, once a part crosses the failure threshold, and says so', async () => {
+    // Prepare: the first two deletes are refused (403: not retried, not bisected): part 1 crosses the threshold.
+    const ids = imageIds('threshold', 30);
+    stack.emulator.seedLabellingJob(PROJECT, 'threshold', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob(
+      { jobId: 'threshold-run', target: { projectId: PROJECT, dataAnnotationId: 'threshold' }, manifest: await putManifest('threshold', ids), options: { chunkSize: 2, maxInFlight: 1, scaleOut: { partSize: 10 }, failureThreshold: { minAttempted: 2, maxFailureRate: 0.5 } } },
+      { type: 'manual' },
+      deps,
+    );
+    await takeMessages(queueUrl);
+    stack.emulator.requests.length = 0;
+    stack.emulator.injectFaults({ status: 403, errorCode: 'APIG.0203', errorMessage: 'Forbidden (injected).', times: 2 });
+
+    // Act
+    const one = await runScaleOutPart('threshold-run', 1, { type: 'queue', source: 'w1' }, deps);
+    const requestsAfterPartOne = stack.emulator.requests.length;
+    const two = await runScaleOutPart('threshold-run', 2, { type: 'queue', source: 'w2' }, deps);
+    const three = await runScaleOutPart('threshold-run', 3, { type: 'queue', source: 'w3' }, deps);
+    const summary = await finalSummary('threshold-run');
+
+    // Assess
+    expect(one.summary.status).toBe('stopped_failure_threshold');
+    expect(stack.emulator.requests).toHaveLength(requestsAfterPartOne); // parts 2 and 3 sent nothing
+    for (const part of [two, three]) {
+      expect(part.summary).toMatchObject({ status: 'stopped_failure_threshold', counts: { skipped: 10, deleted: 0 } });
+      expect(part.summary.stopReason).toContain('part 1 of this job crossed it');
+    }
+    expect(three.completion?.kind).toBe('assembled');
+    expect(summary?.status).toBe('stopped_failure_threshold');
+    expect(summary?.stopReason).toMatch(/part 1 of 3 crossed it \(.*failed.*\); 3 parts stopped, \d+ IDs not attempted are skipped/);
+    expect(summary!.counts.received).toBe(30);
+    expect(summary!.counts.failed + summary!.counts.skipped + summary!.counts.deleted).toBe(30);
+    expect(summary!.counts.skipped).toBeGreaterThanOrEqual(20);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'threshold').size).toBeGreaterThanOrEqual(20);
+  });
+});
