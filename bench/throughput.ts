@@ -97,7 +97,7 @@ async function startReportStore(): Promise<{ env: Record<string, string>; s3: S3
 
 async function runPipeline(emulator: EmulatorProcess, reports: Awaited<ReturnType<typeof startReportStore>>, name: string, during?: (startedAt: number) => Promise<void>): Promise<RunResult> {
   const { job, keep } = await seed(emulator, name, PIPELINE_IDS);
-  const config = loadConfig({ ...reports.env, MODELARTS_ENDPOINT: emulator.url, CHUNK_SIZE: String(CHUNK_SIZE), MAX_IN_FLIGHT: String(CEILING) });
+  const config = loadConfig({ ...reports.env, MODELARTS_ENDPOINT: emulator.url, CHUNK_SIZE: String(CHUNK_SIZE), MAX_IN_FLIGHT: String(CEILING), ALLOWED_TARGETS: PROJECT, POWERTOOLS_METRICS_DISABLED: 'true' });
   // Progress logs (with the limiter's state) every 5 s; BENCH_LOG_LEVEL=WARN to silence them.
   const logger = new Logger({ serviceName: 'bench-throughput', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'INFO') as 'INFO' });
   const deps = createCleanupDeps(config, { s3: reports.s3, logger });

@@ -34,6 +34,8 @@ export const configSchema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
   DEADLINE_MARGIN_MS: positiveInt(15_000),
   S3_FORCE_PATH_STYLE: booleanFlag,
+  // Powertools Metrics' own switch (the local demo, tests and benchmarks set it).
+  POWERTOOLS_METRICS_DISABLED: booleanFlag,
   // Authentication towards ModelArts (README "Authentication"); cross-field rules in lib/createAuthFromConfig.ts.
   MODELARTS_AUTH: z.enum(['none', 'aksk', 'token'], { error: 'expected none, aksk or token' }).default('none'),
   MODELARTS_IAM_ENDPOINT: z.url({ error: 'expected the IAM endpoint URL, e.g. https://iam.cn-north-4.myhuaweicloud.com' }).optional(),

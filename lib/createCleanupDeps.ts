@@ -32,7 +32,8 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
     }),
     clock: overrides.clock ?? systemClock,
     logger: overrides.logger ?? new Logger({ serviceName: 'image-cleanup' }),
-    metrics: overrides.metrics ?? new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' }),
+    // Powertools' own switch: with metrics off there is nothing to emit (and no warning per job).
+    ...(overrides.metrics !== undefined ? { metrics: overrides.metrics } : config.POWERTOOLS_METRICS_DISABLED ? {} : { metrics: new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' }) }),
     // Only where continuations can be queued. The endpoint is the configured one (AWS_ENDPOINT_URL_SQS
     // locally), not the queue URL's host, which the local stack's queue URLs do not resolve.
     ...(overrides.sqs !== undefined ? { sqs: overrides.sqs } : config.WORK_QUEUE_URL !== undefined ? { sqs: new SQSClient({ useQueueUrlAsEndpoint: false }) } : {}),
