@@ -29,7 +29,9 @@ import { jobProgressSchema } from '../lib/jobProgressSchema.js';
 import { jobSummarySchema, reportLocation, type JobSummary } from '../lib/jobSummary.js';
 import { readS3Json } from '../lib/readS3Json.js';
 import { scaleOutLayout } from '../lib/scaleOutLayout.js';
+import { scaleOutPlanSchema } from '../lib/scaleOutPlanSchema.js';
 import { formatJobProgress } from '../local/formatJobProgress.js';
+import type { CompactRequest } from '../local/emulatorAdmin.js';
 import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/startEmulatorProcess.js';
 import { startLocalStack, type LocalStack } from '../local/startLocalStack.js';
 import { startQueueWorkers } from '../local/startQueueWorkers.js';
@@ -39,7 +41,7 @@ const LIMIT_PER_SECOND = 200;
 const CHUNK_SIZE = 100;
 const LIMIT_IDS_PER_SECOND = LIMIT_PER_SECOND * CHUNK_SIZE;
 const LATENCY_MS = 100;
-const CEILING = 8;
+const CEILING = Number(process.env.BENCH_CEILING ?? 8);
 const PART_SIZE = 50_000;
 const ONE_WORKER_IDS = Number(process.env.BENCH_ONE_WORKER_IDS ?? 200_000);
 const FOUR_WORKER_IDS = Number(process.env.BENCH_IDS ?? 1_000_000);
@@ -60,10 +62,16 @@ interface RunResult {
   idsPerSecond: number;
   ratioToLimit: number;
   endToEndMs: number;
+  /** The plan: from the job's start (preparing pass included) to plan.json written, before the messages. */
+  planningMs: number;
   figures: RequestFigures;
   summary: Pick<JobSummary, 'status' | 'counts' | 'requests' | 'retries' | 'throttled' | 'invocations'>;
   /** IDs/s of each part over its own duration: all parts progress, none starves. */
   partRates: { min: number; median: number; max: number };
+  /** The parts' adaptive limiters: decreases and 429s summed, the lowest and highest limit, the median chunk latency (client side). */
+  limiters: { decreases: number; throttled: number; lowestLimit: number; highestLimit: number; medianChunkP50Ms: number };
+  /** Requests answered per second of the deleting phase, and of them 429s: [2xx, 429]. */
+  perSecond: Array<[number, number]>;
   check: { storeLeft: number; keptLeft: number; keptExpected: number; resultLines: number; wrongLines: number; notDeleted: number; missing: number };
 }
 
@@ -110,15 +118,36 @@ async function checkResults(stack: LocalStack, summary: JobSummary, jobIds: read
   return { resultLines, wrongLines, notDeleted, missing: seen.reduce((sum, s) => sum + (s === 1 ? 0 : 1), 0) };
 }
 
-async function partRates(stack: LocalStack, jobId: string, parts: number): Promise<RunResult['partRates']> {
+async function partFigures(stack: LocalStack, jobId: string, parts: number): Promise<Pick<RunResult, 'partRates' | 'limiters'>> {
   const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET as string, 'reports/', jobId));
   const rates: number[] = [];
+  const p50s: number[] = [];
+  const limiters = { decreases: 0, throttled: 0, lowestLimit: Number.POSITIVE_INFINITY, highestLimit: 0, medianChunkP50Ms: 0 };
   for (let part = 1; part <= parts; part += 1) {
     const summary = await readS3Json(stack.s3, layout.job.bucket, layout.partLocation(part).summaryKey, jobSummarySchema);
-    if (summary !== undefined) rates.push(summary.counts.deleted / Math.max(1, summary.durationMs / 1_000));
+    if (summary === undefined) continue;
+    rates.push(summary.counts.deleted / Math.max(1, summary.durationMs / 1_000));
+    p50s.push(summary.chunkLatencyMs.p50);
+    if (summary.limiter !== undefined) {
+      limiters.decreases += summary.limiter.decreases;
+      limiters.throttled += summary.limiter.throttled;
+      limiters.lowestLimit = Math.min(limiters.lowestLimit, summary.limiter.lowest);
+      limiters.highestLimit = Math.max(limiters.highestLimit, summary.limiter.highest);
+    }
   }
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  limiters.medianChunkP50Ms = Math.round(median(p50s));
   rates.sort((a, b) => a - b);
-  return { min: Math.round(rates[0] ?? 0), median: Math.round(rates[Math.floor(rates.length / 2)] ?? 0), max: Math.round(rates.at(-1) ?? 0) };
+  return { partRates: { min: Math.round(rates[0] ?? 0), median: Math.round(median(rates)), max: Math.round(rates.at(-1) ?? 0) }, limiters };
+}
+
+function perSecond(log: readonly CompactRequest[], from: number, to: number): Array<[number, number]> {
+  const windows = Array.from({ length: Math.ceil((to - from) / 1_000) }, (): [number, number] => [0, 0]);
+  for (const [, answeredAt, status] of log) {
+    const window = windows[Math.floor((answeredAt - from) / 1_000)];
+    if (window !== undefined) window[status === 429 ? 1 : 0] += 1;
+  }
+  return windows;
 }
 
 async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, workerCount: number, count: number): Promise<RunResult> {
@@ -154,11 +183,15 @@ async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, w
     await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.env.WORK_QUEUE_URL, MessageBody: JSON.stringify(job) }));
     const summary = await waitForSummary(stack, jobId, startedAt);
     const endToEndMs = Date.now() - startedAt;
-    const log = (await emulator.requests(startedAt)).filter((entry) => entry[3] > 0);
+    // Every request since the job was sent is one of its deletes (a 429 is answered before its body is read).
+    const log = await emulator.requests(startedAt);
     const first = Math.min(...log.map((entry) => entry[0]));
     const last = Math.max(...log.map((entry) => entry[1]));
     const deletingMs = last - first;
     const idsPerSecond = (summary.counts.deleted / deletingMs) * 1_000;
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET as string, 'reports/', jobId));
+    const plan = await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
+    const planningMs = plan === undefined ? 0 : Date.parse(plan.plannedAt) - Date.parse(plan.startedAt);
     const storeLeft = (await emulator.remaining(container(name), jobIds)).remaining;
     const keptLeft = (await emulator.remaining(container(name), keep)).remaining;
     return {
@@ -170,9 +203,11 @@ async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, w
       idsPerSecond,
       ratioToLimit: idsPerSecond / LIMIT_IDS_PER_SECOND,
       endToEndMs,
+      planningMs,
       figures: requestFigures(log, first, last + 1, WARMUP_MS),
       summary: { status: summary.status, counts: summary.counts, requests: summary.requests, retries: summary.retries, throttled: summary.throttled, invocations: summary.invocations },
-      partRates: await partRates(stack, jobId, summary.scaleOut?.parts ?? 0),
+      ...(await partFigures(stack, jobId, summary.scaleOut?.parts ?? 0)),
+      perSecond: perSecond(log, first, last),
       check: { storeLeft, keptLeft, keptExpected: KEEP_IDS, ...(await checkResults(stack, summary, jobIds)) },
     };
   } finally {
@@ -187,8 +222,10 @@ function print(result: RunResult): void {
   const f = result.figures;
   console.log(
     `${result.name}: ${n(result.ids)} IDs in ${result.parts} parts, deleting phase ${(result.deletingMs / 1_000).toFixed(1)} s = ${n(result.idsPerSecond)} IDs/s, ${pct(result.ratioToLimit)} of the limit; ` +
-      `end to end ${(result.endToEndMs / 1_000).toFixed(1)} s; ${f.requests} requests, throttled ${pct(f.throttledShare)} overall and ${pct(f.throttledShareAfterWarmup)} after the first 10 s; ` +
+      `end to end ${(result.endToEndMs / 1_000).toFixed(1)} s (planning ${(result.planningMs / 1_000).toFixed(1)} s); ${f.requests} requests, throttled ${pct(f.throttledShare)} overall and ${pct(f.throttledShareAfterWarmup)} after the first 10 s; ` +
       `part rates (IDs/s) min ${n(result.partRates.min)} / median ${n(result.partRates.median)} / max ${n(result.partRates.max)}; ` +
+      `limiters: ${result.limiters.decreases} decreases, ${result.limiters.throttled} 429s seen, limit ${result.limiters.lowestLimit}–${result.limiters.highestLimit}, chunk latency p50 ${result.limiters.medianChunkP50Ms} ms; ` +
+      `per second [2xx, 429]: ${JSON.stringify(result.perSecond.slice(0, 12))}…; ` +
       `check: ${result.check.storeLeft} job IDs left in the store, ${result.check.keptLeft}/${result.check.keptExpected} others kept, ${n(result.check.resultLines)} result lines, ${result.check.wrongLines} wrong, ${result.check.notDeleted} not deleted, ${result.check.missing} missing`,
   );
 }

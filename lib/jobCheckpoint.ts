@@ -1,7 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { triggerInfoSchema } from './jobSummary.js';
 import { DELETE_OUTCOMES, type DeleteOutcome } from './outcome.js';
+import { readS3Json } from './readS3Json.js';
+import { writeS3Json } from './writeS3Json.js';
 
 const count = z.number().int().min(0);
 
@@ -34,18 +36,10 @@ export type JobCheckpoint = z.infer<typeof jobCheckpointSchema>;
 
 /** Reads a job's checkpoint; undefined when the job has none (it never was cut). */
 export async function readCheckpoint(s3: S3Client, bucket: string, key: string): Promise<JobCheckpoint | undefined> {
-  let text: string;
-  try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = (await object.Body?.transformToString('utf8')) ?? '';
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
-    throw error;
-  }
-  return jobCheckpointSchema.parse(JSON.parse(text));
+  return readS3Json(s3, bucket, key, jobCheckpointSchema);
 }
 
 /** Saves a job's checkpoint (replacing the previous one). */
 export async function writeCheckpoint(s3: S3Client, bucket: string, key: string, checkpoint: JobCheckpoint): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(checkpoint), ContentType: 'application/json' }));
+  await writeS3Json(s3, bucket, key, checkpoint);
 }

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
@@ -15,6 +15,8 @@ import { scaleOutLayout } from '../../lib/scaleOutLayout.js';
 import { scaleOutPlanSchema } from '../../lib/scaleOutPlanSchema.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
 import { createWorkQueues } from '../../local/createWorkQueues.js';
+import { formatJobProgress } from '../../local/formatJobProgress.js';
+import { startQueueWorkers } from '../../local/startQueueWorkers.js';
 import { startSqsPoller } from '../../local/sqsPoller.js';
 import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
@@ -217,4 +219,36 @@ describe('scale-out of a big manifest job', () => {
     expect(summary!.counts.skipped).toBeGreaterThanOrEqual(20);
     expect(stack.emulator.labellingJobImages(PROJECT, 'threshold').size).toBeGreaterThanOrEqual(20);
   });
+
+  it('runs a split job sent to the queue on worker processes of their own, and its progress prints as done', async () => {
+    // Prepare
+    const ids = imageIds('processes', 40);
+    stack.emulator.seedLabellingJob(PROJECT, 'processes', ids);
+    const { workQueueUrl } = await createWorkQueues(stack.sqs, { name: `scale-proc-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 30 });
+    const workers = await startQueueWorkers({ count: 2, env: { ...stack.env, WORK_QUEUE_URL: workQueueUrl, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' }, sqs: stack.sqs, queueUrl: workQueueUrl, batchSize: 1, waitTimeSeconds: 1 });
+    const job = { jobId: 'processes-run', target: { projectId: PROJECT, dataAnnotationId: 'processes' }, manifest: await putManifest('processes', ids), options: { chunkSize: 5, scaleOut: { partSize: 10 } } };
+
+    // Act
+    let summary: JobSummary | undefined;
+    try {
+      await stack.sqs.send(new SendMessageCommand({ QueueUrl: workQueueUrl, MessageBody: JSON.stringify(job) }));
+      for (let waited = 0; summary === undefined && waited < 60_000; waited += 200) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        summary = await finalSummary('processes-run');
+      }
+    } finally {
+      await workers.stop();
+    }
+    const progress = await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, 'reports/processes-run/progress.json', jobProgressSchema);
+
+    // Assess
+    expect(new Set(workers.pids).size).toBe(2);
+    expect(workers.pids).not.toContain(process.pid);
+    expect(summary).toMatchObject({ status: 'completed', counts: { received: 40, deleted: 40 }, scaleOut: { parts: 4 } });
+    expect(stack.emulator.labellingJobImages(PROJECT, 'processes').size).toBe(0);
+    const printed = formatJobProgress(progress!);
+    expect(printed).toContain(`[${'#'.repeat(40)}] 100.0%  40 / 40 entries`);
+    expect(printed).toContain('parts: 4 of 4 done, 0 running, 0 waiting');
+    expect(printed).toContain('outcomes: deleted 40');
+  }, 90_000);
 });
