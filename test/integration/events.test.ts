@@ -27,6 +27,11 @@ const expectations: Record<string, (output: InvokeOutput, event: any) => void> =
     expect(output.result).toMatchObject({ status: 'completed', jobId: 'manual-manifest-demo' });
     expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String), manifest: manifest('uploads/demo-v1.txt') }, target: v1, counts: { received: 102, deleted: 100, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1, skipped: 0, would_delete: 0 } })]);
   },
+  'manual-dry-run.json': (output) => {
+    // Nothing is sent: the manifest's valid IDs would be deleted, and are still there afterwards.
+    expect(output.result).toMatchObject({ status: 'completed', jobId: 'manual-dry-run-demo', summary: { status: 'dry_run', dryRun: true, requests: 0 } });
+    expect(reports(output)).toEqual([expect.objectContaining({ status: 'dry_run', target: v1, counts: { received: 102, deleted: 0, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1, skipped: 0, would_delete: 100 } })]);
+  },
   'sqs-inline.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });
     expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: event.Records[0].messageId }, target: v1, counts: { received: 11, deleted: 10, ...zero, already_deleted: 1 } })]);
