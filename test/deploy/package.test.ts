@@ -69,6 +69,9 @@ describe('serverless.yml packaged by osls', () => {
         CHUNK_SIZE: '100',
         // What the benchmarks run the job with (local/lambdaNodeOptions.ts).
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+        // Empty unless a stage sets it: the deployed functions refuse every target until then.
+        ALLOWED_TARGETS: '',
+        MAX_IDS_PER_JOB: '100000',
       });
     }
   });
