@@ -133,8 +133,10 @@ describe('throughput on the local stack', () => {
     const progress = logger.lines.filter((line) => line.message === 'job progress');
     expect(result.summary.counts.deleted).toBe(2_000);
     expect(elapsed).toBeGreaterThan(15_000);
-    // One line per 5 s of the job's clock, give or take the first and the last.
-    expect(progress.length).toBeGreaterThanOrEqual(Math.floor(elapsed / 5_000) - 1);
+    // At most one line per 5 s of the job's clock (give or take the first and the last), and lines
+    // throughout: at least half as many. (A pause of the machine stretches the job's fast clock past
+    // an interval with no answer to log on; the 2-core CI machine runs other test files meanwhile.)
+    expect(progress.length).toBeGreaterThanOrEqual(Math.floor(elapsed / 10_000));
     expect(progress.length).toBeLessThanOrEqual(Math.floor(elapsed / 5_000) + 1);
     for (const line of progress) {
       expect(line.limiter).toEqual({
