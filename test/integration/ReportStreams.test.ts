@@ -7,17 +7,11 @@ import { manifestFormatOf } from '../../lib/manifestFormat.js';
 import type { OutcomeRecord } from '../../lib/outcome.js';
 import { readManifestEntries } from '../../lib/readManifestEntries.js';
 import { ReportStreams } from '../../lib/ReportStreams.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: multipart uploads to the local S3 (fauxqs), read back.
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
+const stack = useLocalStack();
 
 const target: CleanupTarget = { api: 'v1', projectId: '0123456789abcdef0123456789abcdef', dataAnnotationId: '282' };
 

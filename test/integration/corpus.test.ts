@@ -6,10 +6,10 @@ import { processQueueBatch } from '../../lib/processQueueBatch.js';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
 import { runScheduledScan } from '../../lib/scheduledRun.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { capturingLogger } from '../support/capturingLogger.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: every file of the bad-input corpus (test/corpus/, described by expectations.json)
 // through its entry point against the local stack, with an allow-list that is not '*'.
@@ -38,15 +38,9 @@ interface Expectation {
 
 const expectations = JSON.parse(readFileSync(join(CORPUS, 'expectations.json'), 'utf8')) as Record<string, Expectation>;
 
-let stack: LocalStack;
+const stack = useLocalStack();
 let run = 0;
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   stack.emulator.seedLabellingJob(PROJECT, '282', SEEDED);

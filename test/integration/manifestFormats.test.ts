@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: every manifest format through the whole pipeline, against the local S3 and the emulator.
 const PROJECT = 'cc0f0990a56f4a1b9e41c85e79cc511c';
@@ -17,13 +17,7 @@ const target = { projectId: PROJECT, dataAnnotationId: JOB };
 const ids = Array.from({ length: 6 }, (_, i) => createHash('md5').update(`demo-image-${1000 + i}`).digest('hex'));
 const samples = new URL('../../examples/manifests/formats/', import.meta.url);
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
+const stack = useLocalStack();
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   stack.emulator.settings.v1UnknownIdCode = 'ModelArts.4420';

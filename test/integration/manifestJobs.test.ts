@@ -1,21 +1,17 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: jobs whose IDs are in a manifest in the local S3, deleted through the emulator.
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const target = { projectId: PROJECT, dataAnnotationId: '282' };
-let stack: LocalStack;
+const stack = useLocalStack();
 let bucket: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
   bucket = stack.env.MANIFEST_BUCKET!;
-});
-afterAll(async () => {
-  await stack.stop();
 });
 beforeEach(() => {
   stack.emulator.requests.length = 0;

@@ -7,9 +7,10 @@ import { createAuthorizer } from '../../lib/createAuthorizer.js';
 import { createCleanupDeps } from '../../lib/createCleanupDeps.js';
 import type { CleanupDeps } from '../../lib/runCleanupJob.js';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text } from '../support/stackDeps.js';
 import { findLeakedSecrets, TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SECURITY_TOKEN, TEST_USER } from '../support/testCredentials.js';
+import { useLocalStack } from '../support/useLocalStack.js';
+import { startLocalStack } from '../../local/startLocalStack.js';
 
 // Integration: AK/SK signing and IAM tokens against the emulator's strict gateway and IAM, through
 // the production wiring (createCleanupDeps reads MODELARTS_AUTH and the MODELARTS_* credentials,
@@ -22,12 +23,11 @@ const AKSK_ENV = { MODELARTS_AUTH: 'aksk' };
 const AKSK_CREDENTIALS = { MODELARTS_ACCESS_KEY: TEST_ACCESS_KEY, MODELARTS_SECRET_KEY: TEST_SECRET_KEY };
 const TOKEN_CREDENTIALS = { MODELARTS_IAM_USER: TEST_USER.name, MODELARTS_IAM_PASSWORD: TEST_USER.password, MODELARTS_IAM_DOMAIN: TEST_USER.domain, MODELARTS_IAM_PROJECT: 'cn-north-4' };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 const output: string[] = [];
 let restoreStdout: () => void;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
   stack.emulator.auth.users.push(TEST_USER);
   // The real gateway knows both: a permanent key, and a temporary one that requires its security token.
   stack.emulator.auth.accessKeys.push({ accessKey: TEST_ACCESS_KEY, secretKey: TEST_SECRET_KEY });
@@ -44,7 +44,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   restoreStdout();
-  await stack.stop();
 });
 beforeEach(() => {
   stack.emulator.requests.length = 0;

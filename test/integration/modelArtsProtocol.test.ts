@@ -9,9 +9,9 @@ import { runCleanupJob } from '../../lib/runCleanupJob.js';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
 import type { EmulatorFault } from '../../local/modelArtsEmulator.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { seededRandom as seeded } from '../../local/seededRandom.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the client's protocol and error model against the emulator: v1 and v2 alike,
 // bisection of all-or-nothing v1 batches, random faults, permanent errors, the time budget.
@@ -21,19 +21,12 @@ const DATASET = 'WxCREuCkBSAlQr9xrde';
 const v1 = { projectId: PROJECT, dataAnnotationId: JOB };
 const v2 = { projectId: PROJECT, datasetId: DATASET };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch', v1UnknownIdCode: 'ModelArts.4420', randomFaults: undefined });
 });
-
 
 async function completed(event: unknown, env: Record<string, string> = {}) {
   const result = await runManualInvocation(event, stackDeps(stack, env));

@@ -3,23 +3,17 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processQueueBatch } from '../../lib/processQueueBatch.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the queue handler's logic against the real local servers (fauxqs S3, the emulator).
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const JOB = '282';
 const target = { projectId: PROJECT, dataAnnotationId: JOB };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
 });

@@ -11,26 +11,20 @@ import { runCleanupJob, type CleanupDeps } from '../../lib/runCleanupJob.js';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
 import { seededRandom } from '../../local/seededRandom.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
 import { failingS3 } from '../support/failingS3.js';
 import { readResults, type ResultLine } from '../support/readResults.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { virtualClock, type VirtualClock } from '../support/virtualClock.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the reliability and safety acceptance lines of issue 6, each against the real local
 // servers (fauxqs S3 and SQS, the ModelArts emulator over HTTP).
 const PROJECT = '0123456789abcdef0123456789abcdef';
 
-let stack: LocalStack;
+const stack = useLocalStack();
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, randomFaults: undefined, auth: 'none' });

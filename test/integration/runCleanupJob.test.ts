@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the pipeline against the real local servers (fauxqs S3, the ModelArts emulator).
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const JOB = '282';
 const target = { projectId: PROJECT, dataAnnotationId: JOB };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch' });

@@ -1,18 +1,14 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the local S3 (fauxqs + local/s3ConditionalWrites.ts) must refuse conditional writes
 // as real S3 does, or the claim tests would pass against a store that can never refuse a claim.
-let stack: LocalStack;
+const stack = useLocalStack();
 let bucket: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
   bucket = stack.env.MANIFEST_BUCKET as string;
-});
-afterAll(async () => {
-  await stack.stop();
 });
 
 // The error an S3 call was refused with: its name and HTTP status.

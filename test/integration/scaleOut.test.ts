@@ -18,22 +18,18 @@ import { createWorkQueues } from '../../local/createWorkQueues.js';
 import { formatJobProgress } from '../../local/formatJobProgress.js';
 import { startQueueWorkers } from '../../local/startQueueWorkers.js';
 import { startSqsPoller } from '../../local/sqsPoller.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: split jobs against the local stack (fauxqs S3 with conditional writes enforced,
 // SQS) and the ModelArts emulator; parts are run by the real queue handler.
 const PROJECT = '5ca1e0u70123456789abcdef01234567'.replace(/[^0-9a-f]/g, '0');
-let stack: LocalStack;
+const stack = useLocalStack();
 let bucket: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
   bucket = stack.env.MANIFEST_BUCKET!;
-});
-afterAll(async () => {
-  await stack.stop();
 });
 beforeEach(() => {
   stack.emulator.requests.length = 0;

@@ -2,8 +2,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runScheduledScan, type ScheduledRunResult } from '../../lib/scheduledRun.js';
 import { createLambdaContext } from '../../local/lambdaContext.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: scheduled runs against the real local servers. The local S3 enforces conditional
 // writes (local/s3ConditionalWrites.ts), as real S3 does, so the claims are really contended.
@@ -11,15 +11,11 @@ const PROJECT = '0123456789abcdef0123456789abcdef';
 const DATASET = 'WxCREuCkBSAlQr9xrde';
 const scheduledEvent = { version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-11-28T17:00:00Z', region: 'eu-west-1', resources: ['arn:aws:events:eu-west-1:123456789012:rule/x'], detail: {} };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 let bucket: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
   bucket = stack.env.MANIFEST_BUCKET!;
-});
-afterAll(async () => {
-  await stack.stop();
 });
 beforeEach(() => {
   stack.emulator.requests.length = 0;

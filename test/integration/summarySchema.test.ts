@@ -4,17 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanupJob } from '../../lib/runCleanupJob.js';
 import { summaryJsonSchema } from '../../lib/summaryJsonSchema.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // A real report, from a real run against the local stack, checked with an independent validator (ajv).
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
+const stack = useLocalStack();
 
 const published = async () => JSON.parse(await readFile(new URL('../../schemas/summary.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
 import { runManualInvocation } from '../../lib/runManualInvocation.js';
 import type { CleanupDeps } from '../../lib/runCleanupJob.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
+import { useLocalStack } from '../support/useLocalStack.js';
+import { startLocalStack } from '../../local/startLocalStack.js';
 
 // Integration: the adaptive limiter, the emulator's gateway rate limit and connection reuse, on
 // the real local servers (fauxqs S3, the ModelArts emulator) with the production client (fetch).
@@ -13,14 +14,8 @@ const PROJECT = '0123456789abcdef0123456789abcdef';
 const JOB = 'throughput';
 const target = { projectId: PROJECT, dataAnnotationId: JOB };
 
-let stack: LocalStack;
+const stack = useLocalStack();
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 beforeEach(() => {
   stack.emulator.requests.length = 0;
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1, randomFaults: undefined });

@@ -11,11 +11,11 @@ import { createModelArtsClient } from '../../lib/modelArtsClient.js';
 import { continueCleanupJob, runCleanupJob, type CleanupResult } from '../../lib/runCleanupJob.js';
 import type { EmulatorFault } from '../../local/modelArtsEmulator.js';
 import { seededRandom } from '../../local/seededRandom.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
 import { clockedModelArts, type ClockedCall } from '../support/clockedModelArts.js';
 import { failingS3 } from '../support/failingS3.js';
 import { readResults } from '../support/readResults.js';
 import { virtualClock } from '../support/virtualClock.js';
+import { useLocalStack } from '../support/useLocalStack.js';
 
 // Property test over the whole pipeline (runCleanupJob / continueCleanupJob) against the real local
 // servers: fauxqs S3 and the ModelArts emulator over HTTP. Each run uses a fresh project, so runs
@@ -33,15 +33,8 @@ const MS_PER_REQUEST = 10;
 const REQUEST_TIMEOUT_MS = 100;
 const MAX_INVOCATIONS = 400;
 
-let stack: LocalStack;
+const stack = useLocalStack();
 let runNumber = 0;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-});
-afterAll(async () => {
-  await stack.stop();
-});
 
 /** What one entry of a generated job is, so the oracle knows its outcome class without asking the pipeline. */
 type EntryKind = 'present' | 'gone' | 'invalid' | 'duplicate';
