@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { toValidationIssues } from './zodIssues.js';
-import { MAX_CHUNK_SIZE } from './limits.js';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from './limits.js';
 import { TargetAllowList } from './TargetAllowList.js';
 
 const positiveInt = (fallback: number, max?: number) => {
@@ -23,7 +23,7 @@ export const configSchema = z.object({
     .default('reports/')
     .refine((prefix) => prefix.endsWith('/'), 'expected a key prefix ending in "/"'),
   MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
-  CHUNK_SIZE: positiveInt(100, MAX_CHUNK_SIZE),
+  CHUNK_SIZE: positiveInt(DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE),
   MAX_IN_FLIGHT: positiveInt(4, 64),
   // The adaptive limiter's floor and start (lib/adaptiveLimiter.ts); MAX_IN_FLIGHT is its ceiling. Both yield to the ceiling.
   LIMITER_MIN: positiveInt(1, 64),

@@ -9,6 +9,7 @@ import { checkManifestLocation, parseS3Uri, type CheckManifestOptions, type Mani
 import { targetFromManifestKey } from './manifestTarget.js';
 import { readManifestEntries, type ManifestTargetFields } from './readManifestEntries.js';
 import { toValidationIssues } from './zodIssues.js';
+import { isS3NotFound } from './isS3NotFound.js';
 
 /** One entry of a job: a candidate ID and its 1-based line (manifest) or place (inline list). */
 export interface JobEntry {
@@ -117,9 +118,8 @@ async function openManifest(s3: S3Client, location: ManifestLocation, etag?: str
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(etag === undefined ? {} : { IfMatch: etag }) }));
     return { body: object.Body as Readable, etag: object.ETag };
   } catch (error) {
-    const name = (error as { name?: string }).name;
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (name === 'NoSuchKey' || status === 404) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: no such object` }]);
+    if (isS3NotFound(error)) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: no such object` }]);
     if (status === 412) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: the manifest changed while the job ran; start a new job for the new version` }]);
     throw error;
   }

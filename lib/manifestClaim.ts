@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from './clock.js';
+import { isS3NotFound } from './isS3NotFound.js';
 
 /** What a claim object holds. */
 export interface ClaimRecord {
@@ -55,7 +56,7 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: claimKey, IfMatch: etag }));
       } catch (error) {
         // Someone took it over (we outlived our expiry) or it is gone: it is not ours to delete.
-        if (!isConditionFailure(error) && (error as { name?: string }).name !== 'NoSuchKey') throw error;
+        if (!isConditionFailure(error) && !isS3NotFound(error)) throw error;
       }
     },
   });
@@ -70,7 +71,7 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: claimKey }));
       current = { record: parseClaim(await object.Body?.transformToString('utf8')), etag: object.ETag as string };
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') continue;
+      if (isS3NotFound(error)) continue;
       throw error;
     }
     const expiresAt = Date.parse(current.record.expiresAt ?? '');

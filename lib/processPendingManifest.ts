@@ -6,6 +6,7 @@ import { manifestLayout } from './manifestLocation.js';
 import { newJobId } from './newJobId.js';
 import { runCleanupJob, type CleanupDeps } from './runCleanupJob.js';
 import { writeRejectionReport } from './writeRejectionReport.js';
+import { isS3NotFound } from './isS3NotFound.js';
 
 /** What became of one pending manifest. */
 export type PendingManifestOutcome =
@@ -61,7 +62,7 @@ export async function processPendingManifest(manifestKey: string, trigger: Trigg
     try {
       await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: manifestKey }));
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      if (isS3NotFound(error)) {
         return { status: 'skipped', manifestKey, reason: 'not_pending' };
       }
       throw error;

@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
+import { isS3NotFound } from './isS3NotFound.js';
 
 /**
  * Reads a small JSON object from S3 and checks it with a schema; undefined when there is no such
@@ -13,7 +14,7 @@ export async function readS3Json<T extends z.ZodType>(s3: S3Client, bucket: stri
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    if (isS3NotFound(error)) return undefined;
     throw error;
   }
   return schema.parse(JSON.parse(text));

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { AdaptiveLimiter } from './adaptiveLimiter.js';
 import { assembleReport, deletePartFiles, partKeys } from './assembleReport.js';
 import { parseCleanupJob, type CleanupJob } from './cleanupJob.js';
@@ -27,6 +28,8 @@ import { OutcomeTally } from './OutcomeTally.js';
 import { planScaleOut } from './planScaleOut.js';
 import { ReportStreams } from './ReportStreams.js';
 import { runDeletePass, type PassStop } from './runDeletePass.js';
+import { readS3Json } from './readS3Json.js';
+import { writeS3Json } from './writeS3Json.js';
 
 /** Everything a cleanup job needs from the outside world. */
 export interface CleanupDeps {
@@ -361,21 +364,17 @@ function buildSummary(parts: SummaryParts): JobSummary {
 }
 
 async function readSummary(s3: S3Client, location: ReportLocation): Promise<JobSummary | undefined> {
-  try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.summaryKey }));
-    const parsed = jobSummarySchema.safeParse(JSON.parse((await object.Body?.transformToString('utf8')) ?? 'null'));
-    // A summary of another format version is not this job's report: the job runs (IDs already
-    // gone end `already_deleted`), and its report replaces the old one.
-    return parsed.success ? parsed.data : undefined;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
-    throw error;
-  }
+  const stored = await readS3Json(s3, location.bucket, location.summaryKey, z.unknown());
+  if (stored === undefined) return undefined;
+  // A summary of another format version is not this job's report: the job runs (IDs already
+  // gone end `already_deleted`), and its report replaces the old one.
+  const parsed = jobSummarySchema.safeParse(stored);
+  return parsed.success ? parsed.data : undefined;
 }
 
 async function writeSummary(s3: S3Client, location: ReportLocation, summary: JobSummary, jobLogger: Logger): Promise<void> {
   try {
-    await s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.summaryKey, Body: `${JSON.stringify(summary, null, 2)}\n`, ContentType: 'application/json' }));
+    await writeS3Json(s3, location.bucket, location.summaryKey, summary);
   } catch (error) {
     // The delete calls cannot be undone: make sure what happened survives in the logs at least.
     jobLogger.error('summary not written; it follows', { summary, error: error as Error });
