@@ -11,7 +11,7 @@ export default defineConfig({
     env: {
       // The handlers' structured logs would drown the test report; tests that check logs inject their own logger.
       POWERTOOLS_LOG_LEVEL: 'SILENT',
-      // Likewise the EMF metric lines; test/unit/emitJobMetrics.test.ts reads them from its own instance.
+      // Likewise the EMF metric lines; test/unit/report/emitJobMetrics.test.ts reads them from its own instance.
       POWERTOOLS_METRICS_DISABLED: 'true',
     },
   },

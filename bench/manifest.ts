@@ -4,7 +4,7 @@
 //   1. Generates the manifest (deterministic from --seed: 1% invalid lines, 1% repeats, distinct
 //      valid IDs otherwise; bench/manifestData.ts) and streams it into the local S3's manifest
 //      bucket with a multipart upload (--format txt|csv|jsonl, --gzip).
-//   2. Seeds the ModelArts emulator — in a process of its own (local/emulatorProcess.ts), latency
+//   2. Seeds the ModelArts emulator — in a process of its own (local/emulator/emulatorProcess.ts), latency
 //      0, no faults, no rate limit — with the manifest's valid IDs plus --keep others.
 //   3. Runs the job (runCleanupJob, chunks of 100, --max-in-flight) in a separate child process
 //      (bench/manifestJobProcess.ts), so that its peak RSS is the pipeline's alone; bundled by
@@ -29,13 +29,13 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { loadConfig } from '../lib/config.js';
-import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/startEmulatorProcess.js';
-import { startLocalStack, type LocalStack } from '../local/startLocalStack.js';
+import { loadConfig } from '../lib/config/config.js';
+import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/emulator/startEmulatorProcess.js';
+import { startLocalStack, type LocalStack } from '../local/stack/startLocalStack.js';
 import { keptImageId, manifestPlanCounts, manifestText, validImageId, type BenchManifestFormat, type ManifestPlanCounts } from './manifestData.js';
 import type { ManifestJobReport } from './manifestJobProcess.js';
 import { checkFailedCsv, checkResultsJsonl, type FailedCsvCheck, type ResultsCheck } from './manifestReportCheck.js';
-import { LAMBDA_NODE_OPTIONS } from '../local/lambdaNodeOptions.js';
+import { LAMBDA_NODE_OPTIONS } from '../local/stack/lambdaNodeOptions.js';
 
 const BOUNDS = { maxPeakRssMiB: 256, minIdsPerSecond: 50_000 };
 const ACCEPTANCE_IDS = 1_000_000;

@@ -6,10 +6,10 @@
 // parent over IPC.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../lib/config.js';
-import { createCleanupDeps } from '../lib/createCleanupDeps.js';
-import type { JobSummary } from '../lib/jobSummary.js';
-import { runCleanupJob } from '../lib/runCleanupJob.js';
+import { loadConfig } from '../lib/config/config.js';
+import { createCleanupDeps } from '../lib/deps/createCleanupDeps.js';
+import type { JobSummary } from '../lib/report/jobSummary.js';
+import { runCleanupJob } from '../lib/job/runCleanupJob.js';
 
 /** What the job process reports to the benchmark. */
 export interface ManifestJobReport {

@@ -1,4 +1,4 @@
-import type { CompactRequest } from '../local/emulatorAdmin.js';
+import type { CompactRequest } from '../local/emulator/emulatorAdmin.js';
 
 /** How the job fared after the service's rate limit changed. */
 export interface Recovery {

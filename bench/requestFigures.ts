@@ -1,4 +1,4 @@
-import type { CompactRequest } from '../local/emulatorAdmin.js';
+import type { CompactRequest } from '../local/emulator/emulatorAdmin.js';
 
 /** What the emulator saw of one run: requests, throttles and transient faults, overall and after a warm-up. */
 export interface RequestFigures {

@@ -25,16 +25,16 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { jobProgressSchema } from '../lib/jobProgressSchema.js';
-import { jobSummarySchema, reportLocation, type JobSummary } from '../lib/jobSummary.js';
-import { readS3Json } from '../lib/readS3Json.js';
-import { scaleOutLayout } from '../lib/scaleOutLayout.js';
-import { scaleOutPlanSchema } from '../lib/scaleOutPlanSchema.js';
-import { formatJobProgress } from '../local/formatJobProgress.js';
-import type { CompactRequest } from '../local/emulatorAdmin.js';
-import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/startEmulatorProcess.js';
-import { startLocalStack, type LocalStack } from '../local/startLocalStack.js';
-import { startQueueWorkers } from '../local/startQueueWorkers.js';
+import { jobProgressSchema } from '../lib/scaleout/jobProgressSchema.js';
+import { jobSummarySchema, reportLocation, type JobSummary } from '../lib/report/jobSummary.js';
+import { readS3Json } from '../lib/aws/readS3Json.js';
+import { scaleOutLayout } from '../lib/scaleout/scaleOutLayout.js';
+import { scaleOutPlanSchema } from '../lib/scaleout/scaleOutPlanSchema.js';
+import { formatJobProgress } from '../local/cli/formatJobProgress.js';
+import type { CompactRequest } from '../local/emulator/emulatorAdmin.js';
+import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/emulator/startEmulatorProcess.js';
+import { startLocalStack, type LocalStack } from '../local/stack/startLocalStack.js';
+import { startQueueWorkers } from '../local/stack/startQueueWorkers.js';
 import { requestFigures, type RequestFigures } from './requestFigures.js';
 
 const LIMIT_PER_SECOND = 200;
@@ -263,7 +263,7 @@ try {
   const results = {
     measuredAt: new Date().toISOString(),
     node: process.version,
-    setup: { limitPerSecond: LIMIT_PER_SECOND, chunkSize: CHUNK_SIZE, latencyMs: `${LATENCY_MS} ± 10`, maxInFlightPerWorker: CEILING, partSize: PART_SIZE, s3AndSqs: 'fauxqs in the benchmark process', workers: 'one Node process each (local/startQueueWorkers.ts)' },
+    setup: { limitPerSecond: LIMIT_PER_SECOND, chunkSize: CHUNK_SIZE, latencyMs: `${LATENCY_MS} ± 10`, maxInFlightPerWorker: CEILING, partSize: PART_SIZE, s3AndSqs: 'fauxqs in the benchmark process', workers: 'one Node process each (local/stack/startQueueWorkers.ts)' },
     bounds: BOUNDS,
     runs: [one, four],
     speedUp,

@@ -17,12 +17,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../lib/config.js';
-import { createCleanupDeps } from '../lib/createCleanupDeps.js';
-import { createModelArtsClient } from '../lib/modelArtsClient.js';
-import type { JobSummary } from '../lib/jobSummary.js';
-import { runCleanupJob } from '../lib/runCleanupJob.js';
-import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/startEmulatorProcess.js';
+import { loadConfig } from '../lib/config/config.js';
+import { createCleanupDeps } from '../lib/deps/createCleanupDeps.js';
+import { createModelArtsClient } from '../lib/modelarts/modelArtsClient.js';
+import type { JobSummary } from '../lib/report/jobSummary.js';
+import { runCleanupJob } from '../lib/job/runCleanupJob.js';
+import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/emulator/startEmulatorProcess.js';
 import { recoveryAfterChange, type Recovery } from './recoveryAfterChange.js';
 import { requestFigures, type RequestFigures } from './requestFigures.js';
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { loadConfig } from '../lib/config.js';
-import { createCleanupDeps } from '../lib/createCleanupDeps.js';
-import { runManualInvocation } from '../lib/runManualInvocation.js';
+import { loadConfig } from '../lib/config/config.js';
+import { createCleanupDeps } from '../lib/deps/createCleanupDeps.js';
+import { runManualInvocation } from '../lib/triggers/runManualInvocation.js';
 
 // Parsed once per container, at cold start: a bad setting fails the init with a clear message.
 const deps = createCleanupDeps(loadConfig());

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_NODE_OPTIONS } from '../../local/lambdaNodeOptions.js';
+import { LAMBDA_NODE_OPTIONS } from '../../local/stack/lambdaNodeOptions.js';
 
 // `osls package` runs offline: placeholder credentials only satisfy the CLI, nothing is called.
 const root = new URL('../../', import.meta.url);
@@ -67,7 +67,7 @@ describe('serverless.yml packaged by osls', () => {
         MANIFEST_BUCKET: 'image-cleanup-ci-eu-west-1-manifests',
         MODELARTS_CREDENTIALS_SECRET_ARN: resource('ModelArtsCredentialsSecret').Properties.Name,
         CHUNK_SIZE: '100',
-        // What the benchmarks run the job with (local/lambdaNodeOptions.ts).
+        // What the benchmarks run the job with (local/stack/lambdaNodeOptions.ts).
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         // Empty unless a stage sets it: the deployed functions refuse every target until then.
         ALLOWED_TARGETS: '',

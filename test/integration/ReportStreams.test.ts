@@ -2,11 +2,11 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CleanupTarget } from '../../lib/cleanupJob.js';
-import { manifestFormatOf } from '../../lib/manifestFormat.js';
-import type { OutcomeRecord } from '../../lib/outcome.js';
-import { readManifestEntries } from '../../lib/readManifestEntries.js';
-import { ReportStreams } from '../../lib/ReportStreams.js';
+import type { CleanupTarget } from '../../lib/job/cleanupJob.js';
+import { manifestFormatOf } from '../../lib/manifest/manifestFormat.js';
+import type { OutcomeRecord } from '../../lib/pipeline/outcome.js';
+import { readManifestEntries } from '../../lib/manifest/readManifestEntries.js';
+import { ReportStreams } from '../../lib/report/ReportStreams.js';
 import { imageIds } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 

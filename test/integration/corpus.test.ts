@@ -2,10 +2,10 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processQueueBatch } from '../../lib/processQueueBatch.js';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { runScheduledScan } from '../../lib/scheduledRun.js';
-import { createLambdaContext } from '../../local/lambdaContext.js';
+import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
+import { runScheduledScan } from '../../lib/triggers/scheduledRun.js';
+import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { capturingLogger } from '../support/capturingLogger.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { readS3Text, stackDeps } from '../support/stackDeps.js';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildDemoEvent, DEMO_DELETE_COUNT, DEMO_IMAGE_COUNT, DEMO_TARGET, demoSeedImageIds } from '../../local/demoData.js';
-import { runDemo, type DemoRun } from '../../local/runDemo.js';
+import { buildDemoEvent, DEMO_DELETE_COUNT, DEMO_IMAGE_COUNT, DEMO_TARGET, demoSeedImageIds } from '../../local/stack/demoData.js';
+import { runDemo, type DemoRun } from '../../local/cli/runDemo.js';
 
 const root = new URL('../../', import.meta.url);
 let run: DemoRun | undefined;

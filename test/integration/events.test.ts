@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DEMO_TARGET } from '../../local/demoData.js';
-import { handlerFor, type InvokeOutput } from '../../local/invokeEvent.js';
-import { SAMPLE_DATASET } from '../../local/sampleData.js';
+import { DEMO_TARGET } from '../../local/stack/demoData.js';
+import { handlerFor, type InvokeOutput } from '../../local/cli/invokeEvent.js';
+import { SAMPLE_DATASET } from '../../local/stack/sampleData.js';
 
 // Every sample event runs through `npm run invoke` (a subprocess that starts its own embedded
 // stack and seeds the sample data) and must produce the report it is documented to produce.

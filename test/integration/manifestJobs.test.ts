@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 

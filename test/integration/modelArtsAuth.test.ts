@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { systemClock, type Clock } from '../../lib/clock.js';
-import { loadConfig } from '../../lib/config.js';
-import { createAuthorizer } from '../../lib/createAuthorizer.js';
-import { createCleanupDeps } from '../../lib/createCleanupDeps.js';
-import type { CleanupDeps } from '../../lib/runCleanupJob.js';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
+import { systemClock, type Clock } from '../../lib/core/clock.js';
+import { loadConfig } from '../../lib/config/config.js';
+import { createAuthorizer } from '../../lib/modelarts/createAuthorizer.js';
+import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
+import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { imageIds, readS3Text } from '../support/stackDeps.js';
 import { findLeakedSecrets, TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SECURITY_TOKEN, TEST_USER } from '../support/testCredentials.js';
 import { useLocalStack } from '../support/useLocalStack.js';
-import { startLocalStack } from '../../local/startLocalStack.js';
+import { startLocalStack } from '../../local/stack/startLocalStack.js';
 
 // Integration: AK/SK signing and IAM tokens against the emulator's strict gateway and IAM, through
 // the production wiring (createCleanupDeps reads MODELARTS_AUTH and the MODELARTS_* credentials,

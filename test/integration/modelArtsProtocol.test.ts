@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import type { Clock } from '../../lib/clock.js';
-import { loadConfig } from '../../lib/config.js';
-import { createCleanupDeps } from '../../lib/createCleanupDeps.js';
-import { createModelArtsClient } from '../../lib/modelArtsClient.js';
-import { runCleanupJob } from '../../lib/runCleanupJob.js';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { createLambdaContext } from '../../local/lambdaContext.js';
-import type { EmulatorFault } from '../../local/modelArtsEmulator.js';
+import type { Clock } from '../../lib/core/clock.js';
+import { loadConfig } from '../../lib/config/config.js';
+import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
+import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
+import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
+import { createLambdaContext } from '../../local/stack/lambdaContext.js';
+import type { EmulatorFault } from '../../local/emulator/modelArtsEmulator.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
-import { seededRandom as seeded } from '../../local/seededRandom.js';
+import { seededRandom as seeded } from '../../local/emulator/seededRandom.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the client's protocol and error model against the emulator: v1 and v2 alike,

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processQueueBatch } from '../../lib/processQueueBatch.js';
-import { createLambdaContext } from '../../local/lambdaContext.js';
+import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
+import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';

@@ -3,14 +3,14 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aw
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config.js';
-import { createCleanupDeps } from '../../lib/createCleanupDeps.js';
-import { createModelArtsClient } from '../../lib/modelArtsClient.js';
-import { processQueueBatch, processQueueRecord } from '../../lib/processQueueBatch.js';
-import { runCleanupJob, type CleanupDeps } from '../../lib/runCleanupJob.js';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import { createLambdaContext } from '../../local/lambdaContext.js';
-import { seededRandom } from '../../local/seededRandom.js';
+import { loadConfig } from '../../lib/config/config.js';
+import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
+import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
+import { processQueueBatch, processQueueRecord } from '../../lib/triggers/processQueueBatch.js';
+import { runCleanupJob, type CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
+import { createLambdaContext } from '../../local/stack/lambdaContext.js';
+import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
 import { failingS3 } from '../support/failingS3.js';
 import { readResults, type ResultLine } from '../support/readResults.js';
@@ -338,9 +338,9 @@ describe('the failure threshold', () => {
 
 describe('the failure threshold across deadline cuts', () => {
   it('a job cut by the deadline after every chunk still stops at its threshold (the restored counts are judged)', async () => {
-    // lib/FailureThreshold.ts: the constructor restores { attempted, failed } from the checkpoint but
+    // lib/pipeline/FailureThreshold.ts: the constructor restores { attempted, failed } from the checkpoint but
     // does not judge them, so `crossed` stays undefined until the next observe(); and in
-    // lib/runCleanupJob.ts a pass whose shouldStop said 'deadline' saves a checkpoint even when the
+    // lib/job/runCleanupJob.ts a pass whose shouldStop said 'deadline' saves a checkpoint even when the
     // threshold was crossed by the chunks that settled after that. An invocation that fits one chunk
     // thus always starts one more: a wrong target burns through the whole list, one chunk per invocation.
     // Expected: stopped_failure_threshold after the first chunk (minAttempted 1, rate 0), the rest skipped.
@@ -363,7 +363,7 @@ describe('the failure threshold across deadline cuts', () => {
 
 describe('a report write that fails', () => {
   it('after the summary write of a job cut into two invocations fails, re-running the job completes its report (the part files are kept until then)', async () => {
-    // lib/runCleanupJob.ts runClaimedJob: assembleReport() deletes the part files before
+    // lib/job/runCleanupJob.ts runClaimedJob: assembleReport() deletes the part files before
     // writeSummary(); when writeSummary then fails, checkpoint.json still says one invocation was
     // done, so the re-run (invocation 2 again) asks assembleReport for part 1, which is gone:
     // NoSuchKey on every retry, the job is stuck and the outcomes of invocation 1 are lost.

@@ -2,7 +2,7 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/useLocalStack.js';
 
-// Integration: the local S3 (fauxqs + local/s3ConditionalWrites.ts) must refuse conditional writes
+// Integration: the local S3 (fauxqs + local/stack/s3ConditionalWrites.ts) must refuse conditional writes
 // as real S3 does, or the claim tests would pass against a store that can never refuse a claim.
 const stack = useLocalStack();
 let bucket: string;

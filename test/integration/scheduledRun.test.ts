@@ -1,12 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runScheduledScan, type ScheduledRunResult } from '../../lib/scheduledRun.js';
-import { createLambdaContext } from '../../local/lambdaContext.js';
+import { runScheduledScan, type ScheduledRunResult } from '../../lib/triggers/scheduledRun.js';
+import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: scheduled runs against the real local servers. The local S3 enforces conditional
-// writes (local/s3ConditionalWrites.ts), as real S3 does, so the claims are really contended.
+// writes (local/stack/s3ConditionalWrites.ts), as real S3 does, so the claims are really contended.
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const DATASET = 'WxCREuCkBSAlQr9xrde';
 const scheduledEvent = { version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-11-28T17:00:00Z', region: 'eu-west-1', resources: ['arn:aws:events:eu-west-1:123456789012:rule/x'], detail: {} };

@@ -1,9 +1,9 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processQueueBatch } from '../../lib/processQueueBatch.js';
-import { startSqsPoller, type PollerBatch, type SqsPoller } from '../../local/sqsPoller.js';
-import { startLocalStack, type LocalStack } from '../../local/startLocalStack.js';
+import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
+import { startSqsPoller, type PollerBatch, type SqsPoller } from '../../local/stack/sqsPoller.js';
+import { startLocalStack, type LocalStack } from '../../local/stack/startLocalStack.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 
 // Integration: the local poller plays the event source mapping against fauxqs's real SQS (with its

@@ -4,8 +4,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_TARGET, demoImageId } from '../../local/demoData.js';
-import type { InvokeOutput } from '../../local/invokeEvent.js';
+import { DEMO_TARGET, demoImageId } from '../../local/stack/demoData.js';
+import type { InvokeOutput } from '../../local/cli/invokeEvent.js';
 
 // `npm run stack` as a user runs it: a child process in the foreground, its KEY=value lines read
 // from stdout, a message sent to its queue processed by its poller, `npm run invoke` pointed at it

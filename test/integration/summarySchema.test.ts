@@ -2,8 +2,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCleanupJob } from '../../lib/runCleanupJob.js';
-import { summaryJsonSchema } from '../../lib/summaryJsonSchema.js';
+import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { summaryJsonSchema } from '../../lib/report/summaryJsonSchema.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
@@ -19,7 +19,7 @@ function validator(schema: Record<string, unknown>) {
 }
 
 describe('schemas/summary.schema.json', () => {
-  it('is what the zod schema generates (run `npm run schema` after changing lib/jobSummary.ts)', async () => {
+  it('is what the zod schema generates (run `npm run schema` after changing lib/report/jobSummary.ts)', async () => {
     expect(await published()).toEqual(summaryJsonSchema());
   });
 

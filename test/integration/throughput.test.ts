@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../lib/clock.js';
-import { runManualInvocation } from '../../lib/runManualInvocation.js';
-import type { CleanupDeps } from '../../lib/runCleanupJob.js';
+import type { Clock } from '../../lib/core/clock.js';
+import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
+import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
-import { startLocalStack } from '../../local/startLocalStack.js';
+import { startLocalStack } from '../../local/stack/startLocalStack.js';
 
 // Integration: the adaptive limiter, the emulator's gateway rate limit and connection reuse, on
 // the real local servers (fauxqs S3, the ModelArts emulator) with the production client (fetch).

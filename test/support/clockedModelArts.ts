@@ -1,4 +1,4 @@
-import type { ModelArtsClient } from '../../lib/modelArtsClient.js';
+import type { ModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
 import type { VirtualClock } from './virtualClock.js';
 
 /** One call to the client, as the pipeline made it. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/core/clock.js';
 
 /** A clock for tests: time moves only when `advance` is called, and sleeps wake in time order. */
 export interface ManualClock extends Clock {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { loadConfig } from '../../lib/config.js';
-import { createCleanupDeps } from '../../lib/createCleanupDeps.js';
-import type { CleanupDeps } from '../../lib/runCleanupJob.js';
-import type { LocalStack } from '../../local/startLocalStack.js';
+import { loadConfig } from '../../lib/config/config.js';
+import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
+import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import type { LocalStack } from '../../local/stack/startLocalStack.js';
 
 /** Production dependencies pointed at a running local stack, with settings overridden for a test. */
 export function stackDeps(stack: LocalStack, env: Record<string, string> = {}, overrides: Partial<CleanupDeps> = {}): CleanupDeps {

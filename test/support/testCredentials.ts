@@ -1,4 +1,4 @@
-import { EMULATOR_TOKEN_PREFIX } from '../../local/emulatorAuth.js';
+import { EMULATOR_TOKEN_PREFIX } from '../../local/emulator/emulatorAuth.js';
 
 /**
  * Credentials used by the tests. They are made up, but the suite treats them as secrets: none of

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/startLocalStack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack/startLocalStack.js';
 
 /**
  * Starts the embedded local stack once for a test file (before its tests and its other

@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/core/clock.js';
 
 /** A clock whose time moves only when told: sleeps return at once and move time forward by their length. */
 export interface VirtualClock extends Clock {

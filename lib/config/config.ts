@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { toValidationIssues } from '../core/zodIssues.js';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../modelarts/limits.js';
+import { TargetAllowList } from './TargetAllowList.js';
+
+const positiveInt = (fallback: number, max?: number) => {
+  let schema = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0');
+  if (max !== undefined) schema = schema.max(max, `expected at most ${max}`);
+  return schema.default(fallback);
+};
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+/** The environment variables image-cleanup reads, with their defaults. Documented in the README. */
+export const configSchema = z.object({
+  REPORT_BUCKET: z.string({ error: 'expected the name of the S3 bucket for reports' }).min(3, 'expected the name of the S3 bucket for reports'),
+  REPORT_PREFIX: z
+    .string()
+    .default('reports/')
+    .refine((prefix) => prefix.endsWith('/'), 'expected a key prefix ending in "/"'),
+  MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
+  CHUNK_SIZE: positiveInt(DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE),
+  MAX_IN_FLIGHT: positiveInt(4, 64),
+  // The adaptive limiter's floor and start (lib/modelarts/adaptiveLimiter.ts); MAX_IN_FLIGHT is its ceiling. Both yield to the ceiling.
+  LIMITER_MIN: positiveInt(1, 64),
+  LIMITER_INITIAL: positiveInt(2, 64),
+  MAX_ATTEMPTS: positiveInt(5, 20),
+  RETRY_BASE_MS: positiveInt(200),
+  RETRY_MAX_MS: positiveInt(20_000),
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  DEADLINE_MARGIN_MS: positiveInt(15_000),
+  S3_FORCE_PATH_STYLE: booleanFlag,
+  // Powertools Metrics' own switch (the local demo, tests and benchmarks set it).
+  POWERTOOLS_METRICS_DISABLED: booleanFlag,
+  // Authentication towards ModelArts (README "Authentication"); cross-field rules in lib/deps/createAuthFromConfig.ts.
+  MODELARTS_AUTH: z.enum(['none', 'aksk', 'token'], { error: 'expected none, aksk or token' }).default('none'),
+  MODELARTS_IAM_ENDPOINT: z.url({ error: 'expected the IAM endpoint URL, e.g. https://iam.cn-north-4.myhuaweicloud.com' }).optional(),
+  MODELARTS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
+  MODELARTS_CREDENTIALS_PARAMETER: z.string().min(1).optional(),
+  MODELARTS_CREDENTIALS_MAX_AGE_S: positiveInt(300, 86_400),
+  // Guard rails for an irreversible delete (README "Safety").
+  ALLOWED_TARGETS: z
+    .string()
+    .default('')
+    .transform((list, ctx) => {
+      try {
+        return TargetAllowList.parse(list);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of projectId, projectId/dataAnnotationId or projectId/dataset:datasetId (or *): ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  MAX_IDS_PER_JOB: positiveInt(100_000),
+  FAILURE_THRESHOLD_MIN_ATTEMPTED: positiveInt(1_000),
+  FAILURE_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.5),
+  // Scale-out (README "Scale-out"): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
+  SCALE_OUT_THRESHOLD: positiveInt(500_000),
+  SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
+  // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.
+  WORK_QUEUE_URL: z.url({ error: 'expected the work queue URL' }).optional(),
+  // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.
+  MANIFEST_BUCKET: z.string().min(3, 'expected the name of the S3 bucket for manifests').optional(),
+  // Unset means the whole bucket; `pending/`, `done/`, `failed/` and `claims/` live under it.
+  MANIFEST_PREFIX: z
+    .string()
+    .refine((prefix) => (prefix === '' || prefix.endsWith('/')) && !prefix.split('/').includes('..'), 'expected an empty prefix or one ending in "/", without ".."')
+    .optional(),
+});
+
+/** The parsed, frozen configuration of one Lambda container. */
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+/**
+ * Parses the configuration from an environment, once, at cold start.
+ *
+ * @param env - The environment, `process.env` by default.
+ * @throws {ConfigError} naming each variable that is missing or malformed and what it expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" for our purposes: serverless.yml writes `''` for unused settings.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(toValidationIssues(parsed.error));
+  return Object.freeze(parsed.data);
+}

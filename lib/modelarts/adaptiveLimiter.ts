@@ -1,0 +1,375 @@
+import type { Clock } from '../core/clock.js';
+
+/** Settings of an {@link AdaptiveLimiter}. */
+export interface AdaptiveLimiterOptions {
+  /** Floor of the concurrency limit (`LIMITER_MIN`); clamped to `max`. */
+  min: number;
+  /** Ceiling of the concurrency limit (`MAX_IN_FLIGHT`, or the job's `options.maxInFlight`). */
+  max: number;
+  /** The limit a job starts with (`LIMITER_INITIAL`); clamped to [min, max]. */
+  initial: number;
+  /** Factor applied to the limit and to the rate on a throttle or rising latency. @default 0.9 */
+  backoffRatio?: number;
+  /** Latency counts as rising when its short-term average exceeds the long-term one by this factor. @default 2 */
+  latencyTolerance?: number;
+  /** Lowest request rate the pacer falls to, in requests per second. @default 1 */
+  minRate?: number;
+  /**
+   * How fast the rate regrows after a decrease: the `C` of a CUBIC curve, relative to the rate
+   * before the decrease, per second cubed. @default 0.04 (back to the old rate after about 1.4 s, then faster and faster)
+   */
+  rateGrowth?: number;
+}
+
+/** What the answer to one request says about the service's load. */
+export type LimiterSignal =
+  /** The service answered (success, or a refusal that is not about load, e.g. an unknown ID). */
+  | { kind: 'answered'; latencyMs: number }
+  /** The service asked us to slow down (429, throttling codes, `Retry-After`). */
+  | { kind: 'throttled' }
+  /** No answer worth learning from (a 5xx, a connection error, a timeout): the slot is freed, nothing else. */
+  | { kind: 'dropped' };
+
+/** The right to send one request; give it back with what its answer said. */
+export interface LimiterPermit {
+  /** Frees the slot and feeds the signal to the limiter. A second call is ignored. */
+  release(signal: LimiterSignal): void;
+}
+
+/** The limiter's state at one moment, for progress logs. */
+export interface LimiterSnapshot {
+  /** Requests allowed in flight now. */
+  limit: number;
+  inFlight: number;
+  /** Requests waiting for a permit. */
+  waiting: number;
+  /** Pacing in requests per second (rounded to 0.1); null until the first throttle or rising latency. */
+  rate: number | null;
+  /** Throttle signals received so far. */
+  throttled: number;
+  /** Times the limit and the rate were lowered. */
+  decreases: number;
+}
+
+/** The limiter's life over one job, for `summary.json`. */
+export interface LimiterSummary {
+  initial: number;
+  final: number;
+  /** The floor and the ceiling it ran with. */
+  min: number;
+  max: number;
+  lowest: number;
+  highest: number;
+  throttled: number;
+  decreases: number;
+  /** Pacing at the end, requests per second (rounded to 0.1); null when it never had to pace. */
+  finalRate: number | null;
+}
+
+// Short- and long-term weights of the latency averages: the short one follows about the last 4
+// answers, the long one about the last 50, as in Netflix's gradient limiter.
+const SHORT_WEIGHT = 0.25;
+const LONG_WEIGHT = 0.02;
+// Rising latency is only judged once the long-term average means something.
+const MIN_LATENCY_SAMPLES = 10;
+// A rise must also be large in absolute terms: against a service answering in a millisecond,
+// scheduling noise alone doubles the average and would shrink the limit for nothing (measured:
+// 141 needless decreases in a million-ID job against an instant emulator).
+const MIN_LATENCY_RISE_MS = 50;
+// The send rate at the first throttle is measured over this window.
+const RATE_WINDOW_MS = 1_000;
+// The rate's growth clock runs only while answers keep coming: a longer gap counts as this much,
+// so an idle spell does not let the rate leap when traffic resumes (CUBIC's restart after idle).
+const MAX_GROWTH_STEP_MS = 1_000;
+
+interface Waiter {
+  resolve: (permit: LimiterPermit) => void;
+}
+
+/**
+ * An adaptive limit on the requests a job sends to the annotation service, shared by all its
+ * chunks. The service publishes no limit, answers 429 when it is exceeded, and its limit can
+ * change while a job runs; this finds it, and follows it.
+ *
+ * Two controls, both lowered by the same signals:
+ * - **Concurrency** (requests in flight), between `min` and `max`. It starts at `initial`, doubles
+ *   per round of answers until the first throttle (slow start), then grows by one per round
+ *   (additive increase) — only while requests actually wait for a slot, so an idle job does not
+ *   inflate it.
+ * - **Rate** (requests per second, paced evenly). Off until the first throttle or rising latency:
+ *   then it starts at `backoffRatio` times the rate measured over the last second, and regrows on
+ *   a CUBIC curve (slow near the rate that was throttled, faster beyond it). A rate limit, which
+ *   is what a gateway enforces, cannot be met by a whole number of requests in flight; pacing can.
+ *
+ * A throttle answer, or an average latency that has risen `latencyTolerance` times above its
+ * long-term level, lowers both (multiplicative decrease by `backoffRatio`, the concurrency by at
+ * least one). One rule limits the decreases, as TCP does once per window: answers to requests that
+ * were already sent when the limit was last lowered describe the old limit, so they are counted
+ * but lower nothing again. Growth happens only on a healthy answer (not throttled, latency not
+ * rising); time passing alone grows nothing. A decrease does not recall requests already sent: it
+ * holds back new ones until fewer than the new limit are in flight.
+ *
+ * `Retry-After` is honoured by the retry of the request that got it (a floor on its backoff);
+ * here it is a throttle signal like any other, so other chunks keep the pipe full meanwhile.
+ *
+ * @example
+ * const limiter = new AdaptiveLimiter({ min: 1, max: 32, initial: 2 }, systemClock);
+ * const permit = await limiter.acquire();
+ * permit.release({ kind: 'answered', latencyMs: 150 });
+ */
+export class AdaptiveLimiter {
+  private readonly min: number;
+  private readonly max: number;
+  private readonly initial: number;
+  private readonly backoffRatio: number;
+  private readonly latencyTolerance: number;
+  private readonly minRate: number;
+  private readonly rateGrowth: number;
+
+  // Concurrency limit; fractional between additive increases, whole after a decrease.
+  private limitValue: number;
+  private slowStart = true;
+  private inFlight = 0;
+  private readonly waiters: Waiter[] = [];
+  private waitersHead = 0;
+
+  // Pacing: Infinity until the first decrease.
+  private rate = Number.POSITIVE_INFINITY;
+  private rateBeforeDecrease = 0;
+  private rateAfterDecrease = 0;
+  // Milliseconds of healthy, paced traffic since the last decrease, and when the last such answer came.
+  private growthElapsedMs = 0;
+  private lastGrowthAt = 0;
+  private nextSendAt = 0;
+  private pacerTimerPending = false;
+  private readonly recentGrants: number[] = [];
+
+  // Permits are numbered; those numbered up to `decreaseMark` were sent before the last decrease.
+  private grantSeq = 0;
+  private decreaseMark = 0;
+
+  private shortLatency = 0;
+  private longLatency = 0;
+  private latencySamples = 0;
+
+  private throttledCount = 0;
+  private decreaseCount = 0;
+  private lowest: number;
+  private highest: number;
+
+  /**
+   * @throws {RangeError} when a setting is out of range (a ceiling below 1, a ratio outside (0, 1), ...).
+   */
+  public constructor(options: AdaptiveLimiterOptions, private readonly clock: Pick<Clock, 'now' | 'sleep'>) {
+    if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError(`limiter max must be a positive whole number, got ${options.max}`);
+    if (!Number.isInteger(options.min) || options.min < 1) throw new RangeError(`limiter min must be a positive whole number, got ${options.min}`);
+    if (!Number.isInteger(options.initial) || options.initial < 1) throw new RangeError(`limiter initial must be a positive whole number, got ${options.initial}`);
+    this.backoffRatio = options.backoffRatio ?? 0.9;
+    if (!(this.backoffRatio > 0 && this.backoffRatio < 1)) throw new RangeError(`limiter backoffRatio must be between 0 and 1, got ${this.backoffRatio}`);
+    this.latencyTolerance = options.latencyTolerance ?? 2;
+    if (!(this.latencyTolerance > 1)) throw new RangeError(`limiter latencyTolerance must be above 1, got ${this.latencyTolerance}`);
+    this.minRate = options.minRate ?? 1;
+    if (!(this.minRate > 0)) throw new RangeError(`limiter minRate must be above 0, got ${this.minRate}`);
+    this.rateGrowth = options.rateGrowth ?? 0.04;
+    if (!(this.rateGrowth > 0)) throw new RangeError(`limiter rateGrowth must be above 0, got ${this.rateGrowth}`);
+
+    this.max = options.max;
+    // A floor above the ceiling (LIMITER_MIN above a job's maxInFlight) yields to the ceiling.
+    this.min = Math.min(options.min, options.max);
+    this.initial = Math.min(this.max, Math.max(this.min, options.initial));
+    this.limitValue = this.initial;
+    this.lowest = this.initial;
+    this.highest = this.initial;
+  }
+
+  /** Requests allowed in flight now. */
+  public get limit(): number {
+    return Math.floor(this.limitValue);
+  }
+
+  /**
+   * Waits for a free slot (and, once pacing, for the request's turn), first come first served.
+   * Every permit must be released exactly once.
+   */
+  public acquire(): Promise<LimiterPermit> {
+    return new Promise((resolve) => {
+      this.waiters.push({ resolve });
+      this.pump();
+    });
+  }
+
+  /** The current state, for progress logs. */
+  public snapshot(): LimiterSnapshot {
+    return {
+      limit: this.limit,
+      inFlight: this.inFlight,
+      waiting: this.waiters.length - this.waitersHead,
+      rate: roundedRate(this.rate),
+      throttled: this.throttledCount,
+      decreases: this.decreaseCount,
+    };
+  }
+
+  /** What happened over the job, for the report. */
+  public summary(): LimiterSummary {
+    return {
+      initial: this.initial,
+      final: this.limit,
+      min: this.min,
+      max: this.max,
+      lowest: this.lowest,
+      highest: this.highest,
+      throttled: this.throttledCount,
+      decreases: this.decreaseCount,
+      finalRate: roundedRate(this.rate),
+    };
+  }
+
+  // Grants permits while a slot is free and the pacer allows; otherwise waits for a release or the pacer's next turn.
+  private pump(): void {
+    while (this.waitersHead < this.waiters.length && this.inFlight < this.limit) {
+      const now = this.clock.now();
+      let pacerBound = false;
+      if (Number.isFinite(this.rate)) {
+        if (now < this.nextSendAt) {
+          this.wakeAt(this.nextSendAt - now);
+          return;
+        }
+        const interval = 1_000 / this.rate;
+        // Timers fire late: a turn missed by less than one interval is caught up, not lost.
+        pacerBound = this.nextSendAt > now - interval;
+        this.nextSendAt = Math.max(this.nextSendAt, now - interval) + interval;
+      }
+      const waiter = this.waiters[this.waitersHead] as Waiter;
+      this.waitersHead += 1;
+      if (this.waitersHead > 1_024 && this.waitersHead * 2 > this.waiters.length) {
+        this.waiters.splice(0, this.waitersHead);
+        this.waitersHead = 0;
+      }
+      this.inFlight += 1;
+      this.grantSeq += 1;
+      this.noteGrant(now);
+      // Took the last free slot: the concurrency limit is what holds the job back.
+      const tookLastSlot = this.inFlight >= this.limit;
+      waiter.resolve(this.permit(this.grantSeq, tookLastSlot, pacerBound));
+    }
+  }
+
+  private wakeAt(delayMs: number): void {
+    if (this.pacerTimerPending) return;
+    this.pacerTimerPending = true;
+    void this.clock.sleep(delayMs).then(() => {
+      this.pacerTimerPending = false;
+      this.pump();
+    });
+  }
+
+  private permit(seq: number, tookLastSlot: boolean, pacerBound: boolean): LimiterPermit {
+    let released = false;
+    return {
+      release: (signal) => {
+        if (released) return;
+        released = true;
+        // The slot this frees is wanted at once: requests wait while every slot is taken.
+        const slotBound = tookLastSlot || (this.inFlight >= this.limit && this.waitersHead < this.waiters.length);
+        this.inFlight -= 1;
+        this.learn(signal, seq, slotBound, pacerBound);
+        this.pump();
+      },
+    };
+  }
+
+  private learn(signal: LimiterSignal, seq: number, slotBound: boolean, pacerBound: boolean): void {
+    if (signal.kind === 'dropped') return;
+    // Sent before the last decrease: it describes the old limit, which was already lowered for it.
+    const fresh = seq > this.decreaseMark;
+    if (signal.kind === 'throttled') {
+      this.throttledCount += 1;
+      if (fresh) this.decrease();
+      return;
+    }
+    if (this.latencyRising(signal.latencyMs)) {
+      if (fresh) this.decrease();
+      return;
+    }
+    this.grow(slotBound, pacerBound);
+  }
+
+  // Feeds one latency sample to both averages; true when the short-term one has risen too far above the long-term one.
+  private latencyRising(latencyMs: number): boolean {
+    const sample = Math.max(0, latencyMs);
+    if (this.latencySamples === 0) {
+      this.shortLatency = sample;
+      this.longLatency = sample;
+    } else {
+      this.shortLatency += SHORT_WEIGHT * (sample - this.shortLatency);
+      this.longLatency += LONG_WEIGHT * (sample - this.longLatency);
+    }
+    this.latencySamples += 1;
+    return (
+      this.latencySamples >= MIN_LATENCY_SAMPLES &&
+      this.shortLatency > this.latencyTolerance * Math.max(1, this.longLatency) &&
+      this.shortLatency - this.longLatency > MIN_LATENCY_RISE_MS
+    );
+  }
+
+  private grow(slotBound: boolean, pacerBound: boolean): void {
+    if (slotBound && this.limitValue < this.max) {
+      // Slow start: +1 per answer doubles the limit per round; afterwards +1/limit per answer adds one per round.
+      this.limitValue = Math.min(this.max, this.limitValue + (this.slowStart ? 1 : 1 / this.limitValue));
+      this.highest = Math.max(this.highest, this.limit);
+    }
+    if (pacerBound && Number.isFinite(this.rate)) {
+      const now = this.clock.now();
+      this.growthElapsedMs += Math.min(MAX_GROWTH_STEP_MS, Math.max(0, now - this.lastGrowthAt));
+      this.lastGrowthAt = now;
+      // CUBIC: W(t) = Wmax + C·Wmax·(t − K)³, with K chosen so that W(0) is the rate set at the decrease.
+      const t = this.growthElapsedMs / 1_000;
+      const c = this.rateGrowth * this.rateBeforeDecrease;
+      const k = Math.cbrt(Math.max(0, this.rateBeforeDecrease - this.rateAfterDecrease) / c);
+      const target = this.rateBeforeDecrease + c * (t - k) ** 3;
+      if (target > this.rate) this.rate = target;
+    }
+  }
+
+  private decrease(): void {
+    const now = this.clock.now();
+    this.decreaseCount += 1;
+    this.decreaseMark = this.grantSeq;
+    this.slowStart = false;
+    const whole = Math.floor(this.limitValue);
+    this.limitValue = Math.max(this.min, Math.min(whole - 1, Math.floor(whole * this.backoffRatio)));
+    this.lowest = Math.min(this.lowest, this.limit);
+
+    // What actually went out: a rate grown past what the slots let through would take many decreases to come down from.
+    const current = Math.max(this.minRate, Math.min(this.rate, this.measuredSendRate(now)));
+    this.rateBeforeDecrease = current;
+    this.rate = Math.max(this.minRate, current * this.backoffRatio);
+    this.rateAfterDecrease = this.rate;
+    this.growthElapsedMs = 0;
+    this.lastGrowthAt = now;
+    // Pacing starts now: no credit for the time before.
+    this.nextSendAt = Math.max(this.nextSendAt, now);
+  }
+
+  private noteGrant(now: number): void {
+    this.recentGrants.push(now);
+    // Only the last window is kept; at most rate × 1 s entries.
+    let drop = 0;
+    while (drop < this.recentGrants.length && (this.recentGrants[drop] as number) <= now - RATE_WINDOW_MS) drop += 1;
+    if (drop > 0) this.recentGrants.splice(0, drop);
+  }
+
+  // Requests per second granted over the last window (or since the first grant, when younger).
+  private measuredSendRate(now: number): number {
+    const recent = this.recentGrants.filter((at) => at > now - RATE_WINDOW_MS);
+    const first = recent[0];
+    if (first === undefined) return this.minRate;
+    const spanMs = Math.min(RATE_WINDOW_MS, Math.max(100, now - first));
+    return (recent.length * 1_000) / spanMs;
+  }
+}
+
+function roundedRate(rate: number): number | null {
+  return Number.isFinite(rate) ? Math.round(rate * 10) / 10 : null;
+}

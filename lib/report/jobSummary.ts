@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { DELETE_OUTCOMES, type DeleteOutcome } from '../pipeline/outcome.js';
+
+/** Version of the `summary.json` format; raised on any incompatible change. */
+export const SUMMARY_FORMAT_VERSION = 2;
+
+/** What started a job, and from where. */
+export const triggerInfoSchema = z.object({
+  type: z.enum(['manual', 'queue', 'schedule']),
+  /** What started the job: the SQS message id (queue), the schedule time in ISO 8601 (schedule), the Lambda request id (manual). */
+  source: z.string().optional().describe('SQS message id, schedule time or Lambda request id'),
+  /** `s3://bucket/key` of the manifest the IDs came from, when they came from one. */
+  manifest: z.string().optional().describe('s3:// URI of the manifest the IDs came from'),
+});
+
+/** What started a job, and from where. */
+export type TriggerInfo = z.infer<typeof triggerInfoSchema>;
+
+const countSchema = z.number().int().min(0);
+
+const targetOutputSchema = z.discriminatedUnion('api', [
+  z.object({ api: z.literal('v1'), projectId: z.string(), dataAnnotationId: z.string() }),
+  z.object({ api: z.literal('v2'), projectId: z.string(), datasetId: z.string(), deleteSource: z.boolean() }),
+]);
+
+/**
+ * Schema of `summary.json`, the report's front page. Published as JSON Schema in
+ * `schemas/summary.schema.json` (`npm run schema`); documented in the README.
+ */
+export const jobSummarySchema = z
+  .object({
+    formatVersion: z.literal(SUMMARY_FORMAT_VERSION),
+    jobId: z.string(),
+    jobIdSource: z.enum(['idempotency_key', 'message_id', 'content_hash']).describe('where the job id came from'),
+    trigger: triggerInfoSchema,
+    target: targetOutputSchema,
+    status: z
+      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'continuing', 'dry_run'])
+      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
+    stopReason: z.string().optional().describe('why the job stopped or paused, when it did'),
+    dryRun: z.boolean(),
+    counts: z
+      .object({ received: countSchema, ...Object.fromEntries(DELETE_OUTCOMES.map((outcome) => [outcome, countSchema])) } as { received: typeof countSchema } & Record<DeleteOutcome, typeof countSchema>)
+      .describe('received equals the sum of the outcome counts (for a continuing job: of the entries settled so far, settled)'),
+    settled: countSchema.describe('entries with an outcome so far; equals counts.received once the job is complete'),
+    normalized: countSchema.describe('entries trimmed or lower-cased before they were checked'),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    durationMs: countSchema,
+    invocations: z.number().int().min(1).describe('Lambda invocations the job took (more than 1 when cut by the deadline)'),
+    requests: countSchema,
+    retries: countSchema,
+    throttled: countSchema,
+    chunkLatencyMs: z.object({ count: countSchema, p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+    limiter: z
+      .object({ initial: z.number(), final: z.number(), min: z.number(), max: z.number(), lowest: z.number(), highest: z.number(), throttled: countSchema, decreases: countSchema, finalRate: z.number().nullable() })
+      .optional()
+      .describe('the adaptive limiter of the last invocation'),
+    options: z.object({
+      chunkSize: z.number().int(),
+      maxInFlight: z.number().int(),
+      maxAttempts: z.number().int(),
+      dryRun: z.boolean(),
+      failureThreshold: z.object({ minAttempted: z.number().int(), maxFailureRate: z.number() }),
+    }),
+    report: z.object({ summary: z.string(), failed: z.string(), results: z.string() }),
+    continuation: z
+      .object({ checkpoint: z.string(), resumeAfter: countSchema, queued: z.boolean() })
+      .optional()
+      .describe('for a continuing job: where its state is, and whether a continuation message was queued'),
+    scaleOut: z
+      .object({ parts: countSchema, partSize: countSchema, plan: z.string(), progress: z.string() })
+      .optional()
+      .describe('for a job split into parts run by the work queue\'s workers: how many, and where its plan and progress are'),
+  })
+  .strict();
+
+/** Contents of `summary.json`. */
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** Where a job's report lives in S3. */
+export interface ReportLocation {
+  bucket: string;
+  /** Key prefix of the job's folder, ending in `/`. */
+  prefix: string;
+  summaryKey: string;
+  failedKey: string;
+  resultsKey: string;
+  checkpointKey: string;
+  claimKey: string;
+  /** Per-invocation part files live under here until the job completes. */
+  partsPrefix: string;
+}
+
+/** Builds the S3 keys of a job's report folder. */
+export function reportLocation(bucket: string, prefix: string, jobId: string): ReportLocation {
+  const folder = `${prefix}${jobId}/`;
+  return {
+    bucket,
+    prefix: folder,
+    summaryKey: `${folder}summary.json`,
+    failedKey: `${folder}failed.csv`,
+    resultsKey: `${folder}results.jsonl.gz`,
+    checkpointKey: `${folder}checkpoint.json`,
+    claimKey: `${folder}claim.json`,
+    partsPrefix: `${folder}parts/`,
+  };
+}
+
+/** `s3://bucket/key` for a key of a report. */
+export function s3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}

@@ -1,0 +1,185 @@
+import type { CleanupJob } from '../job/cleanupJob.js';
+import { EntryScreen } from '../pipeline/EntryScreen.js';
+import { JobValidationError } from '../core/errors.js';
+import { readCheckpoint } from '../job/jobCheckpoint.js';
+import type { JobIdentity } from '../job/jobIdentity.js';
+import type { JobSource } from '../job/jobSource.js';
+import { s3Uri, SUMMARY_FORMAT_VERSION, type JobSummary, type ReportLocation, type TriggerInfo } from '../report/jobSummary.js';
+import type { OutcomeRecord } from '../pipeline/outcome.js';
+import { OutcomeTally } from '../pipeline/OutcomeTally.js';
+import { readS3Json } from '../aws/readS3Json.js';
+import { ReportStreams } from '../report/ReportStreams.js';
+import type { CleanupDeps, CleanupResult } from '../job/runCleanupJob.js';
+import { S3TextWriter } from '../aws/S3TextWriter.js';
+import { scaleOutLayout, type ScaleOutLayout } from './scaleOutLayout.js';
+import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
+import { sendMessageBatches } from '../aws/sendMessageBatches.js';
+import { writeJobProgress } from './writeJobProgress.js';
+import { writeS3Json } from '../aws/writeS3Json.js';
+
+/** What the planner needs: the job after its preparing pass and guard rails, under its claim. */
+export interface ScaleOutRun {
+  job: CleanupJob;
+  trigger: TriggerInfo;
+  deps: CleanupDeps;
+  identity: JobIdentity;
+  source: JobSource;
+  location: ReportLocation;
+  /** Epoch ms the job started. */
+  startedAt: number;
+}
+
+/** Body of a part's message on the work queue. */
+export interface RunPartMessage {
+  runPart: { jobId: string; part: number };
+}
+
+/**
+ * Splits a big manifest job into parts run by the work queue's workers (README "Scale-out"), or
+ * leaves it alone (undefined): inline jobs, jobs with `options.scaleOut: false`, jobs at or under
+ * `SCALE_OUT_THRESHOLD` entries (unless `options.scaleOut` forces a split), and jobs that already
+ * started unsplit (they have a checkpoint) run as they are.
+ *
+ * Splitting reads the manifest once more, screening every entry as the deleting pass would: invalid
+ * entries and repeats are settled here, into the job's "part 0" report files, so the parts hold
+ * only distinct valid IDs and de-duplication holds across parts. The valid IDs go, in order, to
+ * part manifests of `partSize` IDs (`plan/part-0001.jsonl`, JSON Lines `{"image_id","line"}`, so
+ * the final report keeps the original manifest's lines), streamed to S3. Then `plan.json`, then
+ * one `{"runPart": {"jobId", "part"}}` message per part (SendMessageBatch, 10 a call), then
+ * `plan.json` again with `queued: true`. Idempotent: a plan already written is reused, its
+ * messages sent again if they may not all have gone (a part delivered twice runs once).
+ *
+ * @returns the job's answer for now (`status: "continuing"`, `scaleOut` saying where the plan and
+ *   progress are), or undefined when the job is not split.
+ * @throws {JobValidationError} on `options.scaleOut` when a split is asked for but this deployment
+ *   has no work queue.
+ */
+export async function planScaleOut(run: ScaleOutRun): Promise<CleanupResult | undefined> {
+  const { job, source, deps, location } = run;
+  const { config, s3, logger } = deps;
+  const option = job.options.scaleOut;
+  if (source.manifest === undefined || option === false) return undefined;
+  if (option === undefined && source.entryCount <= config.SCALE_OUT_THRESHOLD) return undefined;
+  if (config.WORK_QUEUE_URL === undefined || deps.sqs === undefined) {
+    if (option !== undefined) throw new JobValidationError([{ path: 'options.scaleOut', message: 'splitting a job needs the work queue (WORK_QUEUE_URL), which this deployment does not set' }]);
+    logger.warn('job above SCALE_OUT_THRESHOLD runs unsplit: no WORK_QUEUE_URL', { jobId: run.identity.jobId, entries: source.entryCount });
+    return undefined;
+  }
+  if ((await readCheckpoint(s3, location.bucket, location.checkpointKey)) !== undefined) return undefined;
+
+  const layout = scaleOutLayout(location);
+  let plan = await readS3Json(s3, location.bucket, layout.planKey, scaleOutPlanSchema);
+  if (plan === undefined) plan = await writePlan(run, layout, typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE);
+  if (!plan.queued) {
+    const bodies = plan.parts.map((part) => JSON.stringify({ runPart: { jobId: plan!.jobId, part: part.part } } satisfies RunPartMessage));
+    await sendMessageBatches(deps.sqs, config.WORK_QUEUE_URL, bodies);
+    plan = { ...plan, queued: true };
+    await writeS3Json(s3, location.bucket, layout.planKey, plan);
+    await writeJobProgress(s3, layout, plan, deps.clock);
+    logger.info('job split into parts and queued', { jobId: plan.jobId, entries: plan.entries, parts: plan.parts.length, partSize: plan.partSize, screened: plan.screened });
+  }
+  return { summary: plannedSummary(plan, layout, deps) };
+}
+
+async function writePlan(run: ScaleOutRun, layout: ScaleOutLayout, partSize: number): Promise<ScaleOutPlan> {
+  const { job, source, deps, location, identity } = run;
+  const { config, s3, clock } = deps;
+  const screen = new EntryScreen();
+  const tally = new OutcomeTally();
+  const settled = new ReportStreams(s3, { bucket: location.bucket, ...layout.screened }, source.target);
+  const parts: ScaleOutPlan['parts'] = [];
+  let writer: S3TextWriter | undefined;
+  let current: ScaleOutPlan['parts'][number] | undefined;
+  let pending: OutcomeRecord[] = [];
+  const closePart = async (): Promise<void> => {
+    if (writer === undefined || current === undefined) return;
+    await writer.close();
+    parts.push(current);
+    writer = undefined;
+    current = undefined;
+  };
+  try {
+    for await (const entry of source.entries()) {
+      const screened = screen.screen(entry.value, entry.position);
+      if (screened.kind === 'settled') {
+        tally.record(screened.record);
+        pending.push(screened.record);
+        if (pending.length >= 1_000) {
+          await settled.write(pending);
+          pending = [];
+        }
+        continue;
+      }
+      if (current !== undefined && current.entries === partSize) await closePart();
+      if (current === undefined) {
+        const part = parts.length + 1;
+        current = { part, key: layout.partManifestKey(part), entries: 0, firstLine: entry.position, lastLine: entry.position };
+        writer = new S3TextWriter(s3, location.bucket, current.key, 'application/x-ndjson');
+      }
+      current.entries += 1;
+      current.lastLine = entry.position;
+      // IDs are 32 hex characters: no escaping needed.
+      await writer!.write(`{"image_id":"${screened.ref.id}","line":${screened.ref.position}}\n`);
+    }
+    await closePart();
+    if (pending.length > 0) await settled.write(pending);
+  } finally {
+    await settled.close();
+  }
+  const { counts } = tally;
+  const plan: ScaleOutPlan = {
+    formatVersion: 1,
+    jobId: identity.jobId,
+    jobIdSource: identity.source,
+    trigger: { ...run.trigger, manifest: source.manifest },
+    target: source.target,
+    manifest: source.manifest ?? '',
+    ...(source.manifestETag === undefined ? {} : { manifestETag: source.manifestETag }),
+    entries: source.entryCount,
+    partSize,
+    parts,
+    screened: { counts, normalized: screen.normalized },
+    options: {
+      chunkSize: job.options.chunkSize ?? config.CHUNK_SIZE,
+      maxInFlight: job.options.maxInFlight ?? config.MAX_IN_FLIGHT,
+      maxAttempts: config.MAX_ATTEMPTS,
+      dryRun: job.options.dryRun ?? false,
+      failureThreshold: job.options.failureThreshold ?? { minAttempted: config.FAILURE_THRESHOLD_MIN_ATTEMPTED, maxFailureRate: config.FAILURE_THRESHOLD_RATE },
+    },
+    startedAt: new Date(run.startedAt).toISOString(),
+    plannedAt: new Date(clock.now()).toISOString(),
+    queued: false,
+  };
+  await writeS3Json(s3, location.bucket, layout.planKey, plan);
+  return plan;
+}
+
+function plannedSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps): JobSummary {
+  const { job } = layout;
+  const now = deps.clock.now();
+  const settled = Object.values(plan.screened.counts).reduce((sum, n) => sum + n, 0);
+  return {
+    formatVersion: SUMMARY_FORMAT_VERSION,
+    jobId: plan.jobId,
+    jobIdSource: plan.jobIdSource,
+    trigger: plan.trigger,
+    target: plan.target,
+    status: 'continuing',
+    stopReason: `split into ${plan.parts.length} parts of up to ${plan.partSize} IDs, one message each on the work queue; ${settled} invalid or repeated entries settled while splitting; progress in ${s3Uri(job.bucket, layout.progressKey)}; summary.json is written when the last part ends`,
+    dryRun: plan.options.dryRun,
+    counts: { received: plan.entries, ...plan.screened.counts },
+    settled,
+    normalized: plan.screened.normalized,
+    startedAt: plan.startedAt,
+    finishedAt: new Date(now).toISOString(),
+    durationMs: Math.max(0, now - Date.parse(plan.startedAt)),
+    invocations: 1,
+    requests: 0,
+    retries: 0,
+    throttled: 0,
+    chunkLatencyMs: { count: 0, p50: 0, p90: 0, p99: 0, max: 0 },
+    options: plan.options,
+    report: { summary: s3Uri(job.bucket, job.summaryKey), failed: s3Uri(job.bucket, job.failedKey), results: s3Uri(job.bucket, job.resultsKey) },
+    scaleOut: { parts: plan.parts.length, partSize: plan.partSize, plan: s3Uri(job.bucket, layout.planKey), progress: s3Uri(job.bucket, layout.progressKey) },
+  };
+}

@@ -1,0 +1,59 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Clock } from '../core/clock.js';
+import { jobProgressSchema, type JobProgress } from './jobProgressSchema.js';
+import { s3Uri, type JobSummary } from '../report/jobSummary.js';
+import { listPartFiles } from './listPartFiles.js';
+import { DELETE_OUTCOMES, type OutcomeCounts } from '../pipeline/outcome.js';
+import { partProgressSchema, type PartProgress } from './partProgressSchema.js';
+import { readS3Json } from '../aws/readS3Json.js';
+import type { ScaleOutLayout } from './scaleOutLayout.js';
+import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
+import { writeS3Json } from '../aws/writeS3Json.js';
+
+/**
+ * Writes a split job's `progress.json` from its parts' own progress files (and the entries the
+ * planner settled), or from the final summary once there is one. Several workers write it; each
+ * writes what S3 holds at that moment, so the last write is never older than the one before by
+ * more than one tick.
+ */
+export async function writeJobProgress(s3: S3Client, layout: ScaleOutLayout, plan: ScaleOutPlan, clock: Pick<Clock, 'now'>, final?: JobSummary): Promise<JobProgress> {
+  const counts = { ...plan.screened.counts } as OutcomeCounts;
+  const parts = { total: plan.parts.length, done: 0, running: 0, waiting: 0 };
+  if (final === undefined) {
+    const keys = await listPartFiles(s3, layout, 'progress.json');
+    const progress = await Promise.all([...keys.values()].map((key) => readS3Json(s3, layout.job.bucket, key, partProgressSchema).catch(() => undefined)));
+    for (const part of progress.filter((p): p is PartProgress => p !== undefined)) {
+      for (const outcome of DELETE_OUTCOMES) counts[outcome] += part.counts[outcome];
+      if (part.state === 'done') parts.done += 1;
+      else parts.running += 1;
+    }
+  } else {
+    for (const outcome of DELETE_OUTCOMES) counts[outcome] = final.counts[outcome];
+    parts.done = parts.total;
+  }
+  parts.waiting = Math.max(0, parts.total - parts.done - parts.running);
+  const now = clock.now();
+  const settled = DELETE_OUTCOMES.reduce((sum, outcome) => sum + counts[outcome], 0);
+  const screened = DELETE_OUTCOMES.reduce((sum, outcome) => sum + plan.screened.counts[outcome], 0);
+  const seconds = (now - Date.parse(plan.plannedAt)) / 1_000;
+  const idsPerSecond = seconds > 0 ? (settled - screened) / seconds : 0;
+  const left = Math.max(0, plan.entries - settled);
+  const progress: JobProgress = {
+    formatVersion: 1,
+    jobId: plan.jobId,
+    state: final === undefined ? 'running' : 'done',
+    ...(final === undefined ? {} : { status: final.status, ...(final.stopReason === undefined ? {} : { stopReason: final.stopReason }) }),
+    entries: plan.entries,
+    settled,
+    counts,
+    parts,
+    idsPerSecond: Math.round(idsPerSecond * 10) / 10,
+    etaSeconds: left === 0 ? 0 : idsPerSecond > 0 ? Math.round(left / idsPerSecond) : null,
+    startedAt: plan.startedAt,
+    updatedAt: new Date(now).toISOString(),
+    summary: s3Uri(layout.job.bucket, layout.job.summaryKey),
+  };
+  jobProgressSchema.parse(progress);
+  await writeS3Json(s3, layout.job.bucket, layout.progressKey, progress);
+  return progress;
+}

@@ -1,0 +1,90 @@
+import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import type { z } from 'zod';
+import { cleanupJobSchema } from '../job/cleanupJob.js';
+import { QueueMessageError, type ValidationIssue } from '../core/errors.js';
+import { toValidationIssues } from '../core/zodIssues.js';
+
+/** What one queue message asks for. */
+export type QueueWork =
+  /** A cleanup job (inline IDs or a manifest pointer), validated as a whole; run as is. */
+  | { kind: 'job'; job: unknown }
+  /** Manifests created under `pending/` (S3 notification, directly or through SNS). */
+  | { kind: 'manifests'; objects: Array<{ bucket: string; key: string }> }
+  /** A job cut by the Lambda deadline goes on from its checkpoint (see lib/job/runCleanupJob.ts). */
+  | { kind: 'continuation'; jobId: string }
+  /** One part of a job split by the planner (lib/scaleout/planScaleOut.ts), run by lib/scaleout/runScaleOutPart.ts. */
+  | { kind: 'part'; jobId: string; part: number }
+  /** Nothing to do, and nothing wrong: S3's `s3:TestEvent`, or an event other than ObjectCreated. */
+  | { kind: 'ignore'; reason: string };
+
+/**
+ * Reads one SQS record: the record itself must be well formed (Powertools' SQS record schema), and
+ * its body one of: a cleanup job; an S3 event notification (S3 → SQS); the same wrapped in an SNS
+ * notification (S3 → SNS → SQS, raw delivery off); or S3's `s3:TestEvent`, sent when a
+ * notification is configured.
+ *
+ * @throws {QueueMessageError} with the record's message id and one issue per wrong field, the
+ *   paths starting at the record (`body.target.projectId`, `body.Message.Records.0.s3`, …).
+ */
+export function readQueueMessage(record: unknown): QueueWork {
+  const messageId = typeof (record as { messageId?: unknown } | null)?.messageId === 'string' ? (record as { messageId: string }).messageId : '(no messageId)';
+  const fail = (issues: ValidationIssue[]): never => {
+    throw new QueueMessageError(messageId, issues);
+  };
+  const checked = SqsRecordSchema.safeParse(record);
+  if (!checked.success) fail(toValidationIssues(checked.error));
+  const body = parseJson((checked.data as z.output<typeof SqsRecordSchema>).body, 'body', fail);
+
+  if (isObject(body) && body.Type === 'Notification' && 'TopicArn' in body) {
+    const sns = SnsSqsNotificationSchema.safeParse(body);
+    if (!sns.success) fail(toValidationIssues(sns.error, 'body'));
+    return readS3Notification(parseJson((sns.data as z.output<typeof SnsSqsNotificationSchema>).Message, 'body.Message', fail), 'body.Message', fail);
+  }
+  if (isObject(body) && (body.Event === 's3:TestEvent' || Array.isArray(body.Records))) return readS3Notification(body, 'body', fail);
+  if (isObject(body) && 'continueJob' in body) {
+    const jobId = body.continueJob;
+    if (typeof jobId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId) || Object.keys(body).length !== 1) {
+      fail([{ path: 'body.continueJob', message: 'expected {"continueJob": "<job id>"} and nothing else' }]);
+    }
+    return { kind: 'continuation', jobId: jobId as string };
+  }
+
+  if (isObject(body) && 'runPart' in body) {
+    const run = body.runPart as { jobId?: unknown; part?: unknown } | null;
+    const ok = isObject(run) && Object.keys(body).length === 1 && Object.keys(run).length === 2 && typeof run.jobId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(run.jobId) && Number.isInteger(run.part) && (run.part as number) >= 1;
+    if (!ok) fail([{ path: 'body.runPart', message: 'expected {"runPart": {"jobId": "<job id>", "part": <number from 1>}} and nothing else' }]);
+    return { kind: 'part', jobId: (run as { jobId: string }).jobId, part: (run as { part: number }).part };
+  }
+
+  const job = cleanupJobSchema.safeParse(body);
+  if (!job.success) fail(toValidationIssues(job.error, 'body'));
+  return { kind: 'job', job: body };
+}
+
+function readS3Notification(body: unknown, path: string, fail: (issues: ValidationIssue[]) => never): QueueWork {
+  if (isObject(body) && body.Event === 's3:TestEvent') return { kind: 'ignore', reason: 's3:TestEvent' };
+  const event = S3Schema.safeParse(body);
+  if (!event.success) fail(toValidationIssues(event.error, path));
+  const records = (event.data as z.output<typeof S3Schema>).Records;
+  const created = records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
+  if (created.length === 0) return { kind: 'ignore', reason: `no ObjectCreated record (${records.map((r) => r.eventName).join(', ') || 'no records'})` };
+  return {
+    kind: 'manifests',
+    // S3 notifications URL-encode the key, with "+" for a space.
+    objects: created.map((r) => ({ bucket: r.s3.bucket.name, key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')) })),
+  };
+}
+
+function parseJson(text: string, path: string, fail: (issues: ValidationIssue[]) => never): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    return fail([{ path, message: `expected JSON: ${(error as Error).message}` }]);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

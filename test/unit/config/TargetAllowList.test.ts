@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { CleanupTarget } from '../../../lib/job/cleanupJob.js';
+import { TargetAllowList } from '../../../lib/config/TargetAllowList.js';
+
+const v1 = (projectId: string, dataAnnotationId: string): CleanupTarget => ({ api: 'v1', projectId, dataAnnotationId });
+const v2 = (projectId: string, datasetId: string): CleanupTarget => ({ api: 'v2', projectId, datasetId, deleteSource: false });
+
+describe('TargetAllowList', () => {
+  it('allows a whole project, one labelling job, or one dataset', () => {
+    const list = TargetAllowList.parse('projA, projB/282 ,projC/dataset:WxCREuCkBSAlQr9xrde');
+    expect(list.allows(v1('projA', '1'))).toBe(true);
+    expect(list.allows(v2('projA', 'x'))).toBe(true);
+    expect(list.allows(v1('projB', '282'))).toBe(true);
+    expect(list.allows(v1('projB', '283'))).toBe(false);
+    expect(list.allows(v2('projB', '282'))).toBe(false);
+    expect(list.allows(v2('projC', 'WxCREuCkBSAlQr9xrde'))).toBe(true);
+    expect(list.allows(v1('projC', 'WxCREuCkBSAlQr9xrde'))).toBe(false);
+    expect(list.allows(v1('projD', '1'))).toBe(false);
+  });
+
+  it('allows nothing when empty, everything with *', () => {
+    expect(TargetAllowList.parse('').allows(v1('p', '1'))).toBe(false);
+    expect(TargetAllowList.parse('*').allows(v1('p', '1'))).toBe(true);
+  });
+
+  it('names a malformed entry', () => {
+    expect(() => TargetAllowList.parse('ok,bad/../x')).toThrow(/bad\/\.\.\/x/);
+    expect(() => TargetAllowList.parse('p/dataset:')).toThrow(/malformed allow-list entry/);
+  });
+});

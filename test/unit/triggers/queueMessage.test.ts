@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { QueueMessageError } from '../../../lib/core/errors.js';
+import { readQueueMessage } from '../../../lib/triggers/queueMessage.js';
+import { sqsRecord } from '../../support/sqsEvents.js';
+
+const TARGET = { projectId: 'cc0f0990a56f4a1b9e41c85e79cc511c', dataAnnotationId: '282' };
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8')).Records[0];
+const s3Body = (name: string) => JSON.parse(sample(name).body);
+
+// Reads a record expected to be refused and returns the QueueMessageError.
+function refusal(record: unknown): QueueMessageError {
+  try {
+    readQueueMessage(record);
+  } catch (error) {
+    expect(error).toBeInstanceOf(QueueMessageError);
+    return error as QueueMessageError;
+  }
+  expect.fail('expected readQueueMessage to throw');
+}
+
+describe('readQueueMessage', () => {
+  it('reads a job with inline IDs', () => {
+    // Prepare
+    const body = { target: TARGET, imageIds: ['0123456789abcdef0123456789abcdef'] };
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(body)));
+
+    // Assess
+    expect(work).toEqual({ kind: 'job', job: body });
+  });
+
+  it('reads a job pointing at a manifest', () => {
+    // Act
+    const work = readQueueMessage(sample('sqs-manifest.json'));
+
+    // Assess
+    expect(work).toEqual({ kind: 'job', job: { manifest: 's3://image-cleanup-manifests/uploads/demo-v2.json', options: { chunkSize: 25 } } });
+  });
+
+  it('reads an S3 ObjectCreated notification sent straight to SQS', () => {
+    // Act
+    const work = readQueueMessage(sample('sqs-s3-notification.json'));
+
+    // Assess
+    expect(work).toEqual({ kind: 'manifests', objects: [{ bucket: 'image-cleanup-manifests', key: 'pending/v1/cc0f0990a56f4a1b9e41c85e79cc511c/282/drop-2026-11-28.txt' }] });
+  });
+
+  it('reads an S3 notification wrapped in an SNS notification', () => {
+    // Act
+    const work = readQueueMessage(sample('sqs-sns-s3-notification.json'));
+
+    // Assess
+    expect(work).toEqual({ kind: 'manifests', objects: [{ bucket: 'image-cleanup-manifests', key: 'pending/team-b/demo-v2-drop.json' }] });
+  });
+
+  it('decodes the URL-encoded key of a notification ("+" is a space)', () => {
+    // Prepare
+    const event = s3Body('sqs-s3-notification.json');
+    event.Records[0].s3.object.key = 'pending/v1/p/282/old+images%C3%A9.txt';
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(event)));
+
+    // Assess
+    expect(work).toEqual({ kind: 'manifests', objects: [{ bucket: 'image-cleanup-manifests', key: 'pending/v1/p/282/old imagesé.txt' }] });
+  });
+
+  it.each([
+    ['directly', (test: object) => test],
+    ['through SNS', (test: object) => ({ ...JSON.parse(sample('sqs-sns-s3-notification.json').body), Message: JSON.stringify(test) })],
+  ])('ignores s3:TestEvent %s', (_label, wrap) => {
+    // Prepare
+    const test = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-28T17:00:00.000Z', Bucket: 'image-cleanup-manifests', RequestId: 'R', HostId: 'H' };
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(wrap(test))));
+
+    // Assess
+    expect(work).toEqual({ kind: 'ignore', reason: 's3:TestEvent' });
+  });
+
+  it('ignores a notification without ObjectCreated records', () => {
+    // Prepare
+    const event = s3Body('sqs-s3-notification.json');
+    event.Records[0].eventName = 'ObjectRemoved:Delete';
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(event)));
+
+    // Assess
+    expect(work).toMatchObject({ kind: 'ignore' });
+  });
+
+  it.each([
+    ['a body that is not JSON', sqsRecord('{"target":', 'm1'), 'body'],
+    ['a job without a target', sqsRecord(JSON.stringify({ imageIds: ['x'] }), 'm2'), 'body.target'],
+    ['a job with both imageIds and a manifest', sqsRecord(JSON.stringify({ target: TARGET, imageIds: ['x'], manifest: 's3://b/k.txt' }), 'm3'), 'body.manifest'],
+    ['a manifest that is not an s3:// URI', sqsRecord(JSON.stringify({ target: TARGET, manifest: 'https://b/k.txt' }), 'm4'), 'body.manifest'],
+    ['an S3 notification without a bucket', sqsRecord(JSON.stringify({ Records: [{ ...s3Body('sqs-s3-notification.json').Records[0], s3: { s3SchemaVersion: '1.0', configurationId: 'x', object: { key: 'pending/a.txt' } } }] }), 'm5'), 'body.Records.0.s3.bucket'],
+    ['an SNS notification whose Message is not JSON', sqsRecord(JSON.stringify({ ...JSON.parse(sample('sqs-sns-s3-notification.json').body), Message: 'hello' }), 'm6'), 'body.Message'],
+    ['a record without its attributes', { ...sqsRecord('{}', 'm7'), attributes: undefined }, 'attributes'],
+  ])('refuses %s, naming the message and the field', (_label, record, path) => {
+    // Act
+    const error = refusal(record);
+
+    // Assess
+    expect(error.code).toBe('INVALID_MESSAGE');
+    expect(error.messageId).toBe((record as { messageId: string }).messageId);
+    expect(error.issues.map((issue) => issue.path)).toContain(path);
+    expect(error.message).toContain(path);
+  });
+});
