@@ -86,7 +86,7 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
 function parseClaim(text: string | undefined): Partial<ClaimRecord> {
   try {
     const parsed = JSON.parse(text ?? '') as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<ClaimRecord>) : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed) : {};
   } catch {
     return {};
   }

@@ -213,7 +213,7 @@ async function* readJson(input: Readable, maxBytes: number): AsyncGenerator<Mani
   const { target, imageIds } = value as { target?: unknown; imageIds: unknown[] };
   if (target !== undefined) {
     if (typeof target !== 'object' || target === null) throw new ManifestError('"target" must be an object', { line: 1 });
-    yield { kind: 'target', line: 1, target: target as ManifestTargetFields };
+    yield { kind: 'target', line: 1, target: target };
   }
   // A JSON manifest has no meaningful line per ID: the position in imageIds (1-based) stands in.
   let position = 0;

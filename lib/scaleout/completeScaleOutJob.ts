@@ -75,7 +75,7 @@ export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLa
 
 function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonly JobSummary[], stop: StopMarker | undefined, now: number): JobSummary {
   const { job } = layout;
-  const counts = { ...plan.screened.counts } as OutcomeCounts;
+  const counts = { ...plan.screened.counts };
   let normalized = plan.screened.normalized;
   const stats = { requests: 0, retries: 0, throttled: 0, invocations: 1 };
   const latency = { count: 0, p50: 0, p90: 0, p99: 0, max: 0 };

@@ -17,7 +17,7 @@ import { writeS3Json } from '../aws/writeS3Json.js';
  * more than one tick.
  */
 export async function writeJobProgress(s3: S3Client, layout: ScaleOutLayout, plan: ScaleOutPlan, clock: Pick<Clock, 'now'>, final?: JobSummary): Promise<JobProgress> {
-  const counts = { ...plan.screened.counts } as OutcomeCounts;
+  const counts = { ...plan.screened.counts };
   const parts = { total: plan.parts.length, done: 0, running: 0, waiting: 0 };
   if (final === undefined) {
     const keys = await listPartFiles(s3, layout, 'progress.json');

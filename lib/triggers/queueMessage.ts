@@ -67,7 +67,7 @@ function readS3Notification(body: unknown, path: string, fail: (issues: Validati
   if (isObject(body) && body.Event === 's3:TestEvent') return { kind: 'ignore', reason: 's3:TestEvent' };
   const event = S3Schema.safeParse(body);
   if (!event.success) fail(toValidationIssues(event.error, path));
-  const records = (event.data as z.output<typeof S3Schema>).Records;
+  const records = (event.data).Records;
   const created = records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
   if (created.length === 0) return { kind: 'ignore', reason: `no ObjectCreated record (${records.map((r) => r.eventName).join(', ') || 'no records'})` };
   return {

@@ -148,7 +148,7 @@ export class EmulatorAuth {
     const dateMatch = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(sdkDate);
     if (!dateMatch) return refused('APIG.0301', 'Incorrect IAM authentication information: X-Sdk-Date format incorrect.');
     const [, y, mo, d, h, mi, s] = dateMatch.map(Number) as number[];
-    const signedAt = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+    const signedAt = Date.UTC(y!, mo! - 1, d, h, mi, s);
     if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) return refused('APIG.0303', 'Signature expired: X-Sdk-Date is more than 15 minutes from the gateway clock.');
 
     const expected = this.expectedSignature(request, signedHeaders, sdkDate, key.secretKey);

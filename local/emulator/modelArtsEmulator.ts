@@ -219,7 +219,7 @@ export class ModelArtsEmulator {
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
       return error(400, 'ModelArts.0104', `Parameter ${field} must be a non-empty array of strings.`);
     }
-    entry.imageIds = ids as string[];
+    entry.imageIds = ids;
 
     const queued = this.faults[0];
     if (queued) {
@@ -245,17 +245,17 @@ export class ModelArtsEmulator {
     if (!store) return error(400, 'ModelArts.4352', 'The dataset does not exist.');
 
     if (v1) {
-      const unknown = (ids as string[]).find((id) => !store.has(id));
+      const unknown = (ids).find((id) => !store.has(id));
       if (unknown !== undefined && this.settings.v1UnknownIds === 'fail_batch') {
         const code = this.settings.v1UnknownIdCode;
         return { status: 400, body: { is_success: false, error_code: code, error_msg: `Sample not found. [${unknown}]` }, errorCode: code };
       }
-      for (const id of ids as string[]) store.delete(id);
+      for (const id of ids) store.delete(id);
       return { status: 200, body: { is_success: true } };
     }
     const deleteSource = (body as { delete_source?: unknown }).delete_source;
     if (deleteSource !== undefined && typeof deleteSource !== 'boolean') return error(400, 'ModelArts.0104', 'delete_source must be a boolean.');
-    const results = (ids as string[]).map((id) =>
+    const results = (ids).map((id) =>
       store.delete(id) ? { success: true } : { success: false, error_code: 'ModelArts.4420', error_msg: `Sample not found. [${id}]` },
     );
     return results.every((result) => result.success) ? { status: 200, body: { success: true } } : { status: 200, body: { success: false, results } };

@@ -37,9 +37,9 @@ beforeAll(async () => {
   process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
     output.push(String(chunk));
     return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  });
   restoreStdout = () => {
-    process.stdout.write = write as typeof process.stdout.write;
+    process.stdout.write = write;
   };
 });
 afterAll(async () => {

@@ -156,7 +156,7 @@ function generateJob(scenario: Scenario, project: string): GeneratedJob {
   // Invalid entries repeated verbatim are reported as duplicates; mark them so.
   for (const [index, kind] of kinds.entries()) {
     if (kind !== 'invalid') continue;
-    const key = typeof entries[index] === 'string' ? `s:${entries[index] as string}` : `j:${JSON.stringify(entries[index])}`;
+    const key = typeof entries[index] === 'string' ? `s:${entries[index]}` : `j:${JSON.stringify(entries[index])}`;
     if (seenInvalid.has(key)) kinds[index] = 'duplicate';
     seenInvalid.add(key);
   }
