@@ -14,12 +14,12 @@ export class S3TextWriter {
   private readonly body = new PassThrough();
   private readonly done: Promise<unknown>;
   private buffer = '';
-  private failure: unknown;
+  private failure: Error | undefined;
 
   public constructor(s3: S3Client, bucket: string, key: string, contentType: string) {
     const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: this.body, ContentType: contentType }, partSize: 5 * 1024 * 1024, queueSize: 2 });
     this.done = upload.done().catch((error: unknown) => {
-      this.failure ??= error;
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
       // Unblock a writer waiting for a drain that will never come.
       this.body.emit('drain');
     });
@@ -40,15 +40,20 @@ export class S3TextWriter {
     await this.flush();
     this.body.end();
     await this.done;
-    if (this.failure !== undefined) throw this.failure;
+    this.throwIfFailed();
   }
 
   private async flush(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+    this.throwIfFailed();
     if (this.buffer === '') return;
     const full = !this.body.write(this.buffer);
     this.buffer = '';
     if (full) await once(this.body, 'drain');
+    this.throwIfFailed();
+  }
+
+  // A method, not an inline check: the upload fails asynchronously, between two awaits.
+  private throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
   }
 }

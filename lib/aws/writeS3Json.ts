@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isConditionFailure } from './isConditionFailure.js';
 
 /**
  * Writes a small JSON object to S3; with `ifNoneMatch` only when the key does not exist yet.
@@ -10,8 +11,7 @@ export async function writeS3Json(s3: S3Client, bucket: string, key: string, val
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json', ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }));
     return true;
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (options.ifNoneMatch && (status === 412 || status === 409)) return false;
+    if (options.ifNoneMatch === true && isConditionFailure(error)) return false;
     throw error;
   }
 }

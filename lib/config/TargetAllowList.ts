@@ -1,4 +1,4 @@
-import type { CleanupTarget } from '../job/cleanupJob.js';
+import type { CleanupTarget } from '../modelarts/CleanupTarget.js';
 
 /** One allowed target: a project, optionally narrowed to one labelling job or dataset. */
 interface AllowRule {

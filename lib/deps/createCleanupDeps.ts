@@ -6,7 +6,8 @@ import { systemClock } from '../core/clock.js';
 import type { Config } from '../config/config.js';
 import { createAuthFromConfig, type AuthFromConfigDeps } from './createAuthFromConfig.js';
 import { createModelArtsClient } from '../modelarts/modelArtsClient.js';
-import type { CleanupDeps } from '../job/runCleanupJob.js';
+import { planScaleOut } from '../scaleout/planScaleOut.js';
+import type { CleanupDeps } from '../job/types.js';
 
 /**
  * Builds the production dependencies from the configuration. Creates clients only: no network
@@ -31,6 +32,8 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
       ...(auth === undefined ? {} : { authorize: auth.authorize, renewCredentials: auth.renewCredentials, redact: auth.redact }),
     }),
     clock: overrides.clock ?? systemClock,
+    // The scale-out planner sits above lib/job/: it reaches the job only through here.
+    planScaleOut: overrides.planScaleOut ?? planScaleOut,
     logger: overrides.logger ?? new Logger({ serviceName: 'image-cleanup' }),
     // Powertools' own switch: with metrics off there is nothing to emit (and no warning per job).
     ...(overrides.metrics !== undefined ? { metrics: overrides.metrics } : config.POWERTOOLS_METRICS_DISABLED ? {} : { metrics: new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' }) }),

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { triggerInfoSchema } from '../report/jobSummary.js';
+import { jobIdSourceSchema, triggerInfoSchema } from '../report/jobSummary.js';
 import { DELETE_OUTCOMES, type DeleteOutcome } from '../pipeline/outcome.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
@@ -15,7 +15,7 @@ const count = z.number().int().min(0);
 export const jobCheckpointSchema = z.object({
   formatVersion: z.literal(1),
   jobId: z.string(),
-  jobIdSource: z.enum(['idempotency_key', 'message_id', 'content_hash']),
+  jobIdSource: jobIdSourceSchema,
   /** The job as it was given, to run it again in the continuation. */
   job: z.unknown(),
   trigger: triggerInfoSchema,

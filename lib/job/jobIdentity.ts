@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { jobIdSourceSchema } from '../report/jobSummary.js';
 
 /** Where a job's id came from, most explicit first. */
-export type JobIdSource = 'idempotency_key' | 'message_id' | 'content_hash';
+export type JobIdSource = z.infer<typeof jobIdSourceSchema>;
+
+/**
+ * A job id as a user may give it (`jobId`), and as every id we derive is: it names an S3 folder,
+ * so 1 to 128 letters, digits, `.`, `_` or `-`, starting with a letter or digit.
+ */
+export const jobIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 /** A job's id and where it came from. */
 export interface JobIdentity {

@@ -21,7 +21,7 @@ export interface ManifestLayout {
   done: string;
   /** A manifest whose job was refused (unreadable, no target, invalid) is moved here. */
   failed: string;
-  /** Claim objects: one per manifest being processed (see lib/aws/manifestClaim.ts). */
+  /** Claim objects: one per manifest being processed (see lib/aws/claimLease.ts). */
   claims: string;
 }
 
@@ -29,12 +29,6 @@ export interface ManifestLayout {
 export function manifestLayout(config: Pick<Config, 'MANIFEST_PREFIX'>): ManifestLayout {
   const root = config.MANIFEST_PREFIX ?? '';
   return { root, pending: `${root}pending/`, done: `${root}done/`, failed: `${root}failed/`, claims: `${root}claims/` };
-}
-
-/** Splits `s3://bucket/key`; undefined when it is not one. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
 }
 
 /** Options of {@link checkManifestLocation}. */

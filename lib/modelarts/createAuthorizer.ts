@@ -1,5 +1,5 @@
+import { isRenewable } from './classifyFailure.js';
 import { createIamTokenProvider, type IamTokenProvider } from './iamTokenProvider.js';
-import { isRenewableCredentialFailure } from './isRenewableCredentialFailure.js';
 import type { CredentialRenewer, RequestAuthorizer } from './modelArtsClient.js';
 import type { AkSkCredentials, CredentialsLoader, PasswordCredentials } from './modelArtsCredentials.js';
 import { formatSdkDate, signRequest } from './signRequest.js';
@@ -71,7 +71,7 @@ export function createAuthorizer(options: AuthorizerOptions): ModelArtsAuth {
         Object.assign(headers, signed, { authorization });
       },
       // A fresh date comes with the next authorize() call: nothing to do but say yes, for APIG.0303 only.
-      renewCredentials: (failure) => isRenewableCredentialFailure('aksk', failure),
+      renewCredentials: (failure) => isRenewable('aksk', failure),
       redact,
     };
   }
@@ -95,7 +95,7 @@ export function createAuthorizer(options: AuthorizerOptions): ModelArtsAuth {
       if (projectId !== undefined) request.headers['x-project-id'] = projectId;
     },
     renewCredentials(failure, request) {
-      if (!isRenewableCredentialFailure('token', failure)) return false;
+      if (!isRenewable('token', failure)) return false;
       const refused = request.headers['x-auth-token'];
       if (refused !== undefined) tokens.invalidate(refused);
       return true;

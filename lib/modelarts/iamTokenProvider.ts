@@ -94,7 +94,8 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
       refusal = { error, until: now() + refusalHoldMs };
       throw error;
     }
-    const expiresAt = Date.parse(String((parseJson(text) as { token?: { expires_at?: unknown } } | undefined)?.token?.expires_at ?? ''));
+    const expiry = (parseJson(text) as { token?: { expires_at?: unknown } } | undefined)?.token?.expires_at;
+    const expiresAt = typeof expiry === 'string' ? Date.parse(expiry) : Number.NaN;
     const lifetime = Number.isNaN(expiresAt) ? fallbackLifetimeMs : expiresAt - requestedAt;
     // "Shortly before expiry", but never so early that a short-lived token is fetched on every call.
     cached = { token, refreshAt: requestedAt + lifetime - Math.min(refreshMarginMs, lifetime / 2) };

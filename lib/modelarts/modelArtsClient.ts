@@ -1,5 +1,5 @@
-import type { CleanupTarget } from '../job/cleanupJob.js';
-import { classifyNetworkError, classifyResponse, parseRetryAfter, readErrorBody, type ServiceFailure } from './classifyFailure.js';
+import type { CleanupTarget } from './CleanupTarget.js';
+import { classifyNetworkError, classifyResponse, parseRetryAfter, readErrorBody, TIME_BUDGET_SPENT, type ServiceFailure } from './classifyFailure.js';
 import { CredentialsError } from '../core/errors.js';
 
 /** The result of one batch-delete request, normalised across v1 and v2. */
@@ -36,8 +36,9 @@ export interface DeleteBatchOptions {
   deadline?: number;
 }
 
-/** Error code of IDs not sent because the time budget (the Lambda deadline minus a margin) was spent. */
-export const TIME_BUDGET_SPENT = 'TIME_BUDGET_SPENT';
+// Defined with the classifier, which must know it and may not import this module; exported here too,
+// since it is this client's answer.
+export { TIME_BUDGET_SPENT } from './classifyFailure.js';
 
 /**
  * Called when the service refused a request's credentials; resolves true when one more attempt

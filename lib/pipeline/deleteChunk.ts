@@ -1,9 +1,9 @@
 import { backoffDelay, type RetryPolicy } from './backoff.js';
-import type { CleanupTarget } from '../job/cleanupJob.js';
-import type { ServiceFailure } from '../modelarts/classifyFailure.js';
+import type { CleanupTarget } from '../modelarts/CleanupTarget.js';
+import { isAlreadyGone, isBisectable, isRetryable, isThrottled, TIME_BUDGET_SPENT, type ServiceFailure } from '../modelarts/classifyFailure.js';
 import type { Clock } from '../core/clock.js';
 import type { JobStats } from './jobStats.js';
-import { TIME_BUDGET_SPENT, type DeleteBatchResult, type ModelArtsClient } from '../modelarts/modelArtsClient.js';
+import type { DeleteBatchResult, ModelArtsClient } from '../modelarts/modelArtsClient.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Dependencies of {@link createChunkDeleter}. */
@@ -20,26 +20,13 @@ export interface ChunkDeleterDeps {
 /** Deletes one chunk of IDs and returns exactly one outcome per ID, in the chunk's order. Never throws. */
 export type ChunkDeleter = (refs: readonly ImageRef[]) => Promise<OutcomeRecord[]>;
 
-// Failures that say something about the target or the credentials, not about an ID: splitting the
-// batch would only repeat them, so they are never bisected.
-const WHOLE_REQUEST_STATUSES = new Set([401, 403, 404]);
-const WHOLE_REQUEST_CODES = new Set([
-  'ModelArts.4352', 'ModelArts.4803', 'MALFORMED_RESPONSE', 'CLIENT_ERROR',
-  TIME_BUDGET_SPENT, 'CREDENTIALS_REFUSED', 'CREDENTIALS_UNAVAILABLE', 'INVALID_CREDENTIALS',
-]);
-
-function isBisectable(failure: ServiceFailure): boolean {
-  if (failure.failureClass !== 'permanent' && failure.failureClass !== 'already_gone') return false;
-  if (failure.status !== undefined && WHOLE_REQUEST_STATUSES.has(failure.status)) return false;
-  return !WHOLE_REQUEST_CODES.has(failure.code);
-}
-
 /**
  * Creates the function that deletes one chunk: it retries throttled and transient failures with
  * capped, jittered backoff; and when an all-or-nothing (v1) batch fails permanently, it splits the
  * batch in halves (bisection) until the IDs that cause the failure stand alone, so every other ID
  * is still deleted. For k bad IDs in a chunk of n this costs at most about 2·k·log2(n) extra
- * requests. A lone ID the service calls not found (ModelArts.4420) ends `already_deleted`.
+ * requests. A lone ID the service calls not found (ModelArts.4420) ends `already_deleted`. Which
+ * failure is retried, bisected or already gone is the classifier's call (`classifyFailure.ts`).
  */
 export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
   const { client, target, retry, clock, stats } = deps;
@@ -60,9 +47,8 @@ export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
       stats.retries += Math.max(0, sent - 1);
       if (result.kind === 'per_item') return result;
       const { failure } = result;
-      if (failure.failureClass === 'throttled') stats.throttled += 1;
-      const retryable = failure.failureClass === 'throttled' || failure.failureClass === 'transient';
-      if (!retryable) return result;
+      if (isThrottled(failure)) stats.throttled += 1;
+      if (!isRetryable(failure)) return result;
       if (attempt >= retry.maxAttempts) {
         return { ...result, failure: { ...failure, message: `${failure.message} (gave up after ${attempt} attempts)` } };
       }
@@ -101,6 +87,6 @@ export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
 }
 
 function fromFailure(ref: ImageRef, failure: ServiceFailure): OutcomeRecord {
-  if (failure.failureClass === 'already_gone') return { imageId: ref.id, position: ref.position, outcome: 'already_deleted' };
+  if (isAlreadyGone(failure)) return { imageId: ref.id, position: ref.position, outcome: 'already_deleted' };
   return { imageId: ref.id, position: ref.position, outcome: 'failed', errorCode: failure.code, errorMessage: failure.message };
 }

@@ -1,7 +1,7 @@
 import type { ChunkDeleter } from './deleteChunk.js';
 import { deleteImagesInChunks } from './deleteImagesInChunks.js';
 import type { EntryScreen } from './EntryScreen.js';
-import type { JobEntry } from '../job/jobSource.js';
+import type { JobEntry } from './JobEntry.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Why a deleting pass stopped before the end of its entries. */
@@ -87,7 +87,7 @@ export async function runDeletePass(input: DeletePassInput): Promise<DeletePassR
   }
 
   const deleteChunk: ChunkDeleter =
-    input.deleteChunk === 'dry_run' ? async (refs) => refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'would_delete' })) : input.deleteChunk;
+    input.deleteChunk === 'dry_run' ? (refs) => Promise.resolve(refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'would_delete' }))) : input.deleteChunk;
 
   await deleteImagesInChunks({
     chunks: batches(),

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
-import type { CleanupTarget } from '../job/cleanupJob.js';
+import type { CleanupTarget } from '../modelarts/CleanupTarget.js';
 import { ReportWriteError } from '../core/errors.js';
 import type { OutcomeRecord } from '../pipeline/outcome.js';
 
@@ -35,7 +35,7 @@ export class ReportStreams {
   private resultsBuffer = '';
   private failedRows: string[][] = [];
   private readonly uploads: Array<Promise<unknown>>;
-  private failure: unknown;
+  private failure: ReportWriteError | undefined;
 
   public constructor(s3: S3Client, private readonly location: ReportStreamsLocation, private readonly target: CleanupTarget) {
     this.failedCsv = new PassThrough();

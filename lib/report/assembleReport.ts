@@ -2,7 +2,7 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, type S3Clien
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { once } from 'node:events';
-import type { ReportLocation } from './jobSummary.js';
+import type { ReportLocation } from './ReportLocation.js';
 
 /** The part files one invocation of a job writes, before the job's report is assembled. */
 export function partKeys(location: ReportLocation, invocation: number): { failedKey: string; resultsKey: string } {

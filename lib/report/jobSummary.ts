@@ -18,6 +18,30 @@ export type TriggerInfo = z.infer<typeof triggerInfoSchema>;
 
 const countSchema = z.number().int().min(0);
 
+/** Where a job's id came from, most explicit first (lib/job/jobIdentity.ts). */
+export const jobIdSourceSchema = z.enum(['idempotency_key', 'message_id', 'content_hash']);
+
+/**
+ * Why a job stopped before its end, or paused: the deadline cut it (a later invocation goes on),
+ * its failure threshold was crossed (the rest skipped; `part` names the part of a split job that
+ * crossed it), or it was split into parts run by the work queue's workers.
+ */
+export const jobStopSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('deadline'), reason: z.string(), resumeAfter: countSchema }),
+  z.object({
+    kind: z.literal('failure_threshold'),
+    reason: z.string(),
+    crossing: z.string().describe("the threshold's own words: how many of the IDs attempted failed, or which part crossed it"),
+    attempted: countSchema.optional().describe('IDs attempted when this job crossed it'),
+    failed: countSchema.optional(),
+    part: z.number().int().min(1).optional().describe('the part of the split job that crossed it, when another one did'),
+  }),
+  z.object({ kind: z.literal('split'), reason: z.string(), parts: countSchema }),
+]);
+
+/** Why a job stopped or paused. */
+export type JobStop = z.infer<typeof jobStopSchema>;
+
 const targetOutputSchema = z.discriminatedUnion('api', [
   z.object({ api: z.literal('v1'), projectId: z.string(), dataAnnotationId: z.string() }),
   z.object({ api: z.literal('v2'), projectId: z.string(), datasetId: z.string(), deleteSource: z.boolean() }),
@@ -31,13 +55,14 @@ export const jobSummarySchema = z
   .object({
     formatVersion: z.literal(SUMMARY_FORMAT_VERSION),
     jobId: z.string(),
-    jobIdSource: z.enum(['idempotency_key', 'message_id', 'content_hash']).describe('where the job id came from'),
+    jobIdSource: jobIdSourceSchema.describe('where the job id came from'),
     trigger: triggerInfoSchema,
     target: targetOutputSchema,
     status: z
       .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'continuing', 'dry_run'])
       .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
-    stopReason: z.string().optional().describe('why the job stopped or paused, when it did'),
+    stopReason: z.string().optional().describe('why the job stopped or paused, when it did: stop.reason, as a sentence'),
+    stop: jobStopSchema.optional().describe('why the job stopped or paused, when it did, for programs: its kind and figures'),
     dryRun: z.boolean(),
     counts: z
       .object({ received: countSchema, ...Object.fromEntries(DELETE_OUTCOMES.map((outcome) => [outcome, countSchema])) } as { received: typeof countSchema } & Record<DeleteOutcome, typeof countSchema>)
@@ -52,6 +77,10 @@ export const jobSummarySchema = z
     retries: countSchema,
     throttled: countSchema,
     chunkLatencyMs: z.object({ count: countSchema, p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+    chunkLatencyHistogram: z
+      .object({ buckets: z.array(countSchema), count: countSchema, maxMs: z.number() })
+      .optional()
+      .describe('the counts behind chunkLatencyMs (four buckets per doubling), so the parts of a split job merge into exact percentiles'),
     limiter: z
       .object({ initial: z.number(), final: z.number(), min: z.number(), max: z.number(), lowest: z.number(), highest: z.number(), throttled: countSchema, decreases: countSchema, finalRate: z.number().nullable() })
       .optional()
@@ -77,37 +106,3 @@ export const jobSummarySchema = z
 
 /** Contents of `summary.json`. */
 export type JobSummary = z.infer<typeof jobSummarySchema>;
-
-/** Where a job's report lives in S3. */
-export interface ReportLocation {
-  bucket: string;
-  /** Key prefix of the job's folder, ending in `/`. */
-  prefix: string;
-  summaryKey: string;
-  failedKey: string;
-  resultsKey: string;
-  checkpointKey: string;
-  claimKey: string;
-  /** Per-invocation part files live under here until the job completes. */
-  partsPrefix: string;
-}
-
-/** Builds the S3 keys of a job's report folder. */
-export function reportLocation(bucket: string, prefix: string, jobId: string): ReportLocation {
-  const folder = `${prefix}${jobId}/`;
-  return {
-    bucket,
-    prefix: folder,
-    summaryKey: `${folder}summary.json`,
-    failedKey: `${folder}failed.csv`,
-    resultsKey: `${folder}results.jsonl.gz`,
-    checkpointKey: `${folder}checkpoint.json`,
-    claimKey: `${folder}claim.json`,
-    partsPrefix: `${folder}parts/`,
-  };
-}
-
-/** `s3://bucket/key` for a key of a report. */
-export function s3Uri(bucket: string, key: string): string {
-  return `s3://${bucket}/${key}`;
-}

@@ -1,7 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JobValidationError } from '../core/errors.js';
 import { ReportWriteError } from '../core/errors.js';
-import { s3Uri, SUMMARY_FORMAT_VERSION, type TriggerInfo } from './jobSummary.js';
+import { SUMMARY_FORMAT_VERSION, type TriggerInfo } from './jobSummary.js';
+import { s3Uri } from '../aws/s3Uri.js';
 
 /** Contents of `rejected.json`: a job refused as a whole, before anything was deleted. */
 export interface RejectionReport {

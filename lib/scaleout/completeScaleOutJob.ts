@@ -1,16 +1,21 @@
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { concatenateReports } from '../report/assembleReport.js';
-import { jobSummarySchema, s3Uri, SUMMARY_FORMAT_VERSION, type JobSummary } from '../report/jobSummary.js';
-import { listPartFiles } from './listPartFiles.js';
-import { claimManifest } from '../aws/manifestClaim.js';
-import { DELETE_OUTCOMES, type OutcomeCounts } from '../pipeline/outcome.js';
+import { claimLease } from '../aws/claimLease.js';
 import { readS3Json } from '../aws/readS3Json.js';
-import type { CleanupDeps } from '../job/runCleanupJob.js';
+import type { CleanupDeps } from '../job/types.js';
+import { createJobStats } from '../pipeline/jobStats.js';
+import { DELETE_OUTCOMES } from '../pipeline/outcome.js';
+import { concatenateReports } from '../report/assembleReport.js';
+import { buildJobSummary } from '../report/buildJobSummary.js';
+import type { JobSummary } from '../report/jobSummary.js';
+import { LatencyHistogram } from '../report/LatencyHistogram.js';
+import { readJobSummary } from '../report/readJobSummary.js';
+import { writeJobSummary } from '../report/writeJobSummary.js';
+import { listPartFiles } from './listPartFiles.js';
 import type { ScaleOutLayout } from './scaleOutLayout.js';
 import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
+import { scaleOutSummary } from './scaleOutSummary.js';
 import { stopMarkerSchema, type StopMarker } from './stopMarkerSchema.js';
 import { writeJobProgress } from './writeJobProgress.js';
-import { writeS3Json } from '../aws/writeS3Json.js';
 
 /** How a completion check ended. */
 export type CompletionOutcome =
@@ -29,7 +34,7 @@ const LOCK_MS = 16 * 60_000;
 /**
  * Called by a worker after its part ended: when every part has its summary, exactly one worker
  * assembles the job's final report. Which one is decided by an S3 conditional write
- * (`If-None-Match: *` on `assembly.lock`, through lib/aws/manifestClaim.ts, so a lock left by a crash
+ * (`If-None-Match: *` on `assembly.lock`, through lib/aws/claimLease.ts, so a lock left by a crash
  * is taken over once expired). Parts write their summary before they check, and S3 lists are
  * read-after-write consistent, so the last of two parts ending together sees both: never neither.
  *
@@ -41,26 +46,25 @@ const LOCK_MS = 16 * 60_000;
 export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps, owner: string): Promise<CompletionOutcome> {
   const { s3, clock, logger } = deps;
   const { job } = layout;
-  const existing = await readS3Json(s3, job.bucket, job.summaryKey, jobSummarySchema);
+  const existing = await readJobSummary(s3, job);
   if (existing !== undefined) return { kind: 'already_complete', summary: existing };
   const done = await listPartFiles(s3, layout, 'summary.json');
   if (done.size < plan.parts.length) return { kind: 'parts_pending', done: done.size, total: plan.parts.length };
 
-  const lock = await claimManifest({ s3, bucket: job.bucket, clock }, plan.jobId, layout.lockKey, { owner, expiresAt: clock.now() + LOCK_MS });
+  const lock = await claimLease({ s3, bucket: job.bucket, clock }, plan.jobId, layout.lockKey, { owner, expiresAt: clock.now() + LOCK_MS });
   if (lock === undefined) return { kind: 'assembling_elsewhere' };
   try {
-    const finished = await readS3Json(s3, job.bucket, job.summaryKey, jobSummarySchema);
+    const finished = await readJobSummary(s3, job);
     if (finished !== undefined) return { kind: 'already_complete', summary: finished };
     const parts = await Promise.all(plan.parts.map(async ({ part }) => {
-      const summary = await readS3Json(s3, job.bucket, layout.partLocation(part).summaryKey, jobSummarySchema);
+      const summary = await readJobSummary(s3, layout.partLocation(part));
       if (summary === undefined) throw new Error(`part ${part} of job ${plan.jobId} has no summary although it was listed`);
       return summary;
     }));
     const stop = await readS3Json(s3, job.bucket, layout.stopKey, stopMarkerSchema);
     await concatenateReports(s3, job, [layout.screened, ...plan.parts.map(({ part }) => layout.partLocation(part))]);
     const summary = finalSummary(plan, layout, parts, stop, clock.now());
-    jobSummarySchema.parse(summary);
-    await writeS3Json(s3, job.bucket, job.summaryKey, summary);
+    await writeJobSummary(s3, job, summary, logger);
     await writeJobProgress(s3, layout, plan, clock, summary);
     // The part manifests repeat the manifest's IDs; the report has them all now.
     await s3.send(new DeleteObjectsCommand({ Bucket: job.bucket, Delete: { Objects: plan.parts.map((part) => ({ Key: part.key })) } })).catch((error: unknown) => {
@@ -74,52 +78,41 @@ export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLa
 }
 
 function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonly JobSummary[], stop: StopMarker | undefined, now: number): JobSummary {
-  const { job } = layout;
   const counts = { ...plan.screened.counts };
   let normalized = plan.screened.normalized;
-  const stats = { requests: 0, retries: 0, throttled: 0, invocations: 1 };
-  const latency = { count: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+  const stats = createJobStats();
+  let invocations = 1;
+  // The parts' histograms add up, so the job's percentiles are as exact as a single run's.
+  const latency = new LatencyHistogram();
   for (const part of parts) {
     for (const outcome of DELETE_OUTCOMES) counts[outcome] += part.counts[outcome];
     normalized += part.normalized;
     stats.requests += part.requests;
     stats.retries += part.retries;
     stats.throttled += part.throttled;
-    stats.invocations += part.invocations;
-    // Percentiles do not add up: the parts' highest is an upper bound (README "Scale-out").
-    latency.count += part.chunkLatencyMs.count;
-    latency.p50 = Math.max(latency.p50, part.chunkLatencyMs.p50);
-    latency.p90 = Math.max(latency.p90, part.chunkLatencyMs.p90);
-    latency.p99 = Math.max(latency.p99, part.chunkLatencyMs.p99);
-    latency.max = Math.max(latency.max, part.chunkLatencyMs.max);
+    invocations += part.invocations;
+    if (part.chunkLatencyHistogram !== undefined) latency.merge(part.chunkLatencyHistogram);
   }
   const skipped = parts.filter((part) => part.status === 'stopped_failure_threshold').length;
-  const status: JobSummary['status'] = stop !== undefined ? 'stopped_failure_threshold' : plan.options.dryRun ? 'dry_run' : counts.failed + counts.invalid > 0 ? 'completed_with_failures' : 'completed';
-  const startedAt = Date.parse(plan.startedAt);
-  return {
-    formatVersion: SUMMARY_FORMAT_VERSION,
+  const crossing = stop === undefined ? undefined : `part ${stop.part} of ${plan.parts.length} crossed it (${stop.reason})`;
+  return buildJobSummary({
     jobId: plan.jobId,
     jobIdSource: plan.jobIdSource,
     trigger: plan.trigger,
     target: plan.target,
-    status,
-    ...(stop === undefined
-      ? {}
-      : { stopReason: `stopped at the failure threshold: part ${stop.part} of ${plan.parts.length} crossed it (${stop.reason}); ${skipped} parts stopped, ${counts.skipped} IDs not attempted are skipped` }),
-    dryRun: plan.options.dryRun,
-    counts: { received: plan.entries, ...counts },
-    settled: DELETE_OUTCOMES.reduce((sum, outcome) => sum + counts[outcome], 0),
-    normalized,
-    startedAt: plan.startedAt,
-    finishedAt: new Date(now).toISOString(),
-    durationMs: Math.max(0, now - startedAt),
-    invocations: stats.invocations,
-    requests: stats.requests,
-    retries: stats.retries,
-    throttled: stats.throttled,
-    chunkLatencyMs: latency,
     options: plan.options,
-    report: { summary: s3Uri(job.bucket, job.summaryKey), failed: s3Uri(job.bucket, job.failedKey), results: s3Uri(job.bucket, job.resultsKey) },
-    scaleOut: { parts: plan.parts.length, partSize: plan.partSize, plan: s3Uri(job.bucket, layout.planKey), progress: s3Uri(job.bucket, layout.progressKey) },
-  };
+    received: plan.entries,
+    counts,
+    normalized,
+    startedAt: Date.parse(plan.startedAt),
+    finishedAt: now,
+    invocations,
+    stats,
+    latency: latency.toJSON(),
+    location: layout.job,
+    ...(stop === undefined || crossing === undefined
+      ? {}
+      : { stop: { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; ${skipped} parts stopped, ${counts.skipped} IDs not attempted are skipped`, crossing, part: stop.part } }),
+    scaleOut: scaleOutSummary(plan, layout),
+  });
 }

@@ -1,38 +1,24 @@
-import type { CleanupJob } from '../job/cleanupJob.js';
 import { EntryScreen } from '../pipeline/EntryScreen.js';
 import { JobValidationError } from '../core/errors.js';
 import { readCheckpoint } from '../job/jobCheckpoint.js';
-import type { JobIdentity } from '../job/jobIdentity.js';
-import type { JobSource } from '../job/jobSource.js';
-import { s3Uri, SUMMARY_FORMAT_VERSION, type JobSummary, type ReportLocation, type TriggerInfo } from '../report/jobSummary.js';
+import type { JobSummary } from '../report/jobSummary.js';
+import { s3Uri } from '../aws/s3Uri.js';
+import { buildJobSummary } from '../report/buildJobSummary.js';
+import { LatencyHistogram } from '../report/LatencyHistogram.js';
+import { createJobStats } from '../pipeline/jobStats.js';
+import { runPartMessage } from './runPartMessage.js';
+import { scaleOutSummary } from './scaleOutSummary.js';
 import type { OutcomeRecord } from '../pipeline/outcome.js';
 import { OutcomeTally } from '../pipeline/OutcomeTally.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import { ReportStreams } from '../report/ReportStreams.js';
-import type { CleanupDeps, CleanupResult } from '../job/runCleanupJob.js';
+import type { CleanupDeps, CleanupResult, PreparedJob } from '../job/types.js';
 import { S3TextWriter } from '../aws/S3TextWriter.js';
 import { scaleOutLayout, type ScaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { sendMessageBatches } from '../aws/sendMessageBatches.js';
 import { writeJobProgress } from './writeJobProgress.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
-
-/** What the planner needs: the job after its preparing pass and guard rails, under its claim. */
-export interface ScaleOutRun {
-  job: CleanupJob;
-  trigger: TriggerInfo;
-  deps: CleanupDeps;
-  identity: JobIdentity;
-  source: JobSource;
-  location: ReportLocation;
-  /** Epoch ms the job started. */
-  startedAt: number;
-}
-
-/** Body of a part's message on the work queue. */
-export interface RunPartMessage {
-  runPart: { jobId: string; part: number };
-}
 
 /**
  * Splits a big manifest job into parts run by the work queue's workers (README "Scale-out"), or
@@ -54,8 +40,8 @@ export interface RunPartMessage {
  * @throws {JobValidationError} on `options.scaleOut` when a split is asked for but this deployment
  *   has no work queue.
  */
-export async function planScaleOut(run: ScaleOutRun): Promise<CleanupResult | undefined> {
-  const { job, source, deps, location } = run;
+export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise<CleanupResult | undefined> {
+  const { job, source, location } = run;
   const { config, s3, logger } = deps;
   const option = job.options.scaleOut;
   if (source.manifest === undefined || option === false) return undefined;
@@ -69,21 +55,21 @@ export async function planScaleOut(run: ScaleOutRun): Promise<CleanupResult | un
 
   const layout = scaleOutLayout(location);
   let plan = await readS3Json(s3, location.bucket, layout.planKey, scaleOutPlanSchema);
-  if (plan === undefined) plan = await writePlan(run, layout, typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE);
+  if (plan === undefined) plan = await writePlan(run, deps, layout, typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE);
   if (!plan.queued) {
-    const bodies = plan.parts.map((part) => JSON.stringify({ runPart: { jobId: plan!.jobId, part: part.part } } satisfies RunPartMessage));
+    const bodies = plan.parts.map((part) => JSON.stringify(runPartMessage(plan!.jobId, part.part)));
     await sendMessageBatches(deps.sqs, config.WORK_QUEUE_URL, bodies);
     plan = { ...plan, queued: true };
     await writeS3Json(s3, location.bucket, layout.planKey, plan);
     await writeJobProgress(s3, layout, plan, deps.clock);
     logger.info('job split into parts and queued', { jobId: plan.jobId, entries: plan.entries, parts: plan.parts.length, partSize: plan.partSize, screened: plan.screened });
   }
-  return { summary: plannedSummary(plan, layout, deps) };
+  return { summary: plannedSummary(plan, layout, deps.clock.now()) };
 }
 
-async function writePlan(run: ScaleOutRun, layout: ScaleOutLayout, partSize: number): Promise<ScaleOutPlan> {
-  const { job, source, deps, location, identity } = run;
-  const { config, s3, clock } = deps;
+async function writePlan(run: PreparedJob, deps: CleanupDeps, layout: ScaleOutLayout, partSize: number): Promise<ScaleOutPlan> {
+  const { source, location, identity } = run;
+  const { s3, clock } = deps;
   const screen = new EntryScreen();
   const tally = new OutcomeTally();
   const settled = new ReportStreams(s3, { bucket: location.bucket, ...layout.screened }, source.target);
@@ -139,13 +125,7 @@ async function writePlan(run: ScaleOutRun, layout: ScaleOutLayout, partSize: num
     partSize,
     parts,
     screened: { counts, normalized: screen.normalized },
-    options: {
-      chunkSize: job.options.chunkSize ?? config.CHUNK_SIZE,
-      maxInFlight: job.options.maxInFlight ?? config.MAX_IN_FLIGHT,
-      maxAttempts: config.MAX_ATTEMPTS,
-      dryRun: job.options.dryRun ?? false,
-      failureThreshold: job.options.failureThreshold ?? { minAttempted: config.FAILURE_THRESHOLD_MIN_ATTEMPTED, maxFailureRate: config.FAILURE_THRESHOLD_RATE },
-    },
+    options: run.options,
     startedAt: new Date(run.startedAt).toISOString(),
     plannedAt: new Date(clock.now()).toISOString(),
     queued: false,
@@ -154,32 +134,29 @@ async function writePlan(run: ScaleOutRun, layout: ScaleOutLayout, partSize: num
   return plan;
 }
 
-function plannedSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps): JobSummary {
+function plannedSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, now: number): JobSummary {
   const { job } = layout;
-  const now = deps.clock.now();
   const settled = Object.values(plan.screened.counts).reduce((sum, n) => sum + n, 0);
-  return {
-    formatVersion: SUMMARY_FORMAT_VERSION,
+  return buildJobSummary({
     jobId: plan.jobId,
     jobIdSource: plan.jobIdSource,
     trigger: plan.trigger,
     target: plan.target,
-    status: 'continuing',
-    stopReason: `split into ${plan.parts.length} parts of up to ${plan.partSize} IDs, one message each on the work queue; ${settled} invalid or repeated entries settled while splitting; progress in ${s3Uri(job.bucket, layout.progressKey)}; summary.json is written when the last part ends`,
-    dryRun: plan.options.dryRun,
-    counts: { received: plan.entries, ...plan.screened.counts },
-    settled,
-    normalized: plan.screened.normalized,
-    startedAt: plan.startedAt,
-    finishedAt: new Date(now).toISOString(),
-    durationMs: Math.max(0, now - Date.parse(plan.startedAt)),
-    invocations: 1,
-    requests: 0,
-    retries: 0,
-    throttled: 0,
-    chunkLatencyMs: { count: 0, p50: 0, p90: 0, p99: 0, max: 0 },
     options: plan.options,
-    report: { summary: s3Uri(job.bucket, job.summaryKey), failed: s3Uri(job.bucket, job.failedKey), results: s3Uri(job.bucket, job.resultsKey) },
-    scaleOut: { parts: plan.parts.length, partSize: plan.partSize, plan: s3Uri(job.bucket, layout.planKey), progress: s3Uri(job.bucket, layout.progressKey) },
-  };
+    received: plan.entries,
+    counts: plan.screened.counts,
+    normalized: plan.screened.normalized,
+    startedAt: Date.parse(plan.startedAt),
+    finishedAt: now,
+    invocations: 1,
+    stats: createJobStats(),
+    latency: new LatencyHistogram().toJSON(),
+    location: job,
+    stop: {
+      kind: 'split',
+      reason: `split into ${plan.parts.length} parts of up to ${plan.partSize} IDs, one message each on the work queue; ${settled} invalid or repeated entries settled while splitting; progress in ${s3Uri(job.bucket, layout.progressKey)}; summary.json is written when the last part ends`,
+      parts: plan.parts.length,
+    },
+    scaleOut: scaleOutSummary(plan, layout),
+  });
 }

@@ -1,18 +1,21 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
-import type { CleanupTarget } from '../job/cleanupJob.js';
-import { JobValidationError } from '../core/errors.js';
-import { reportLocation, s3Uri, type JobSummary, type TriggerInfo } from '../report/jobSummary.js';
-import type { OutcomeCounts } from '../pipeline/outcome.js';
-import type { PartProgress } from './partProgressSchema.js';
-import type { RunPartMessage } from './planScaleOut.js';
 import { readS3Json } from '../aws/readS3Json.js';
-import { runCleanupJob, type CleanupDeps, type RunLimits } from '../job/runCleanupJob.js';
+import { writeS3Json } from '../aws/writeS3Json.js';
+import type { Clock } from '../core/clock.js';
+import { JobValidationError } from '../core/errors.js';
+import { prepareJob } from '../job/prepareJob.js';
+import { executeJob } from '../job/runCleanupJob.js';
+import type { CleanupDeps, CleanupResult, InvocationBudget } from '../job/types.js';
+import type { OutcomeCounts } from '../pipeline/outcome.js';
+import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
+import { reportLocation } from '../report/ReportLocation.js';
+import { s3Uri } from '../aws/s3Uri.js';
+import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
+import type { PartProgress } from './partProgressSchema.js';
+import { runPartMessage } from './runPartMessage.js';
 import { partJobId, scaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { stopMarkerSchema } from './stopMarkerSchema.js';
 import { writeJobProgress } from './writeJobProgress.js';
-import { writeS3Json } from '../aws/writeS3Json.js';
 
 /** What running one part led to. */
 export interface ScaleOutPartResult {
@@ -43,7 +46,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * @throws {JobValidationError} on `runPart` when the job has no plan or no such part.
  * @throws {JobInProgressError} when the part runs in another invocation (the message comes back).
  */
-export async function runScaleOutPart(jobId: string, part: number, trigger: TriggerInfo, deps: CleanupDeps, limits: RunLimits = {}): Promise<ScaleOutPartResult> {
+export async function runScaleOutPart(jobId: string, part: number, trigger: TriggerInfo, deps: CleanupDeps, budget: InvocationBudget): Promise<ScaleOutPartResult> {
   const { config, s3, clock, logger } = deps;
   const layout = scaleOutLayout(reportLocation(config.REPORT_BUCKET, config.REPORT_PREFIX, jobId));
   const plan = await readS3Json(s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
@@ -51,40 +54,44 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
   const entry = plan.parts[part - 1];
   if (entry === undefined || entry.part !== part) throw new JobValidationError([{ path: 'runPart.part', message: `job ${jobId} has parts 1 to ${plan.parts.length}; got ${part}` }]);
 
-  const marker = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
-  let stopReason = marker === undefined ? undefined : externalReason(marker.part, marker.reason);
-  let stoppedFromOutside = false;
+  let stoppedBy = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
   let counts: Readonly<OutcomeCounts> | undefined;
   const writePartProgress = async (state: PartProgress['state'], now: Readonly<OutcomeCounts> | undefined): Promise<void> => {
     const zero = Object.fromEntries(Object.keys(plan.screened.counts).map((k) => [k, 0])) as OutcomeCounts;
     await writeS3Json(s3, layout.job.bucket, layout.partProgressKey(part), { part, state, entries: entry.entries, counts: now ?? zero, updatedAt: new Date(clock.now()).toISOString() } satisfies PartProgress);
   };
   const ticker = startTicker(clock, PROGRESS_INTERVAL_MS, async () => {
-    if (stopReason === undefined) {
+    if (stoppedBy === undefined) {
       const seen = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
-      if (seen !== undefined && seen.part !== part) stopReason = externalReason(seen.part, seen.reason);
+      if (seen !== undefined && seen.part !== part) stoppedBy = seen;
     }
     await writePartProgress('running', counts);
     await writeJobProgress(s3, layout, plan, clock);
   }, (error) => logger.warn('part progress not written', { jobId, part, error: error as Error }));
 
-  let result: Awaited<ReturnType<typeof runCleanupJob>>;
+  let result: CleanupResult;
   try {
-    result = await runCleanupJob(partJob(plan, part, layout.job.bucket), trigger, deps, {
-      ...limits,
+    // The part is a job of its own: its id, its report folder under the job, its plan manifest.
+    const prepared = await prepareJob({
+      input: partJob(plan, part, layout.job.bucket),
+      trigger,
+      access: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
       identity: { jobId: partJobId(jobId, part), source: plan.jobIdSource },
       location: layout.partLocation(part),
-      manifestAccess: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
-      // The part's continuation is its own runPart message, sent below once its claim is released.
-      queueContinuation: false,
-      stopSignal: () => {
-        if (stopReason !== undefined) stoppedFromOutside = true;
-        return stopReason;
-      },
-      onProgress: (now) => {
-        counts = now;
-      },
-    });
+    }, deps);
+    result = prepared.kind === 'complete'
+      ? prepared.result
+      : await executeJob(prepared.job, deps, budget, {
+        split: false,
+        // The part's continuation is its own runPart message.
+        resume: { message: runPartMessage(jobId, part), byHand: `send {"runPart": {"jobId": "${jobId}", "part": ${part}}} again to continue`, queued: "the part's message was queued again" },
+        controls: {
+          stopSignal: () => (stoppedBy === undefined ? undefined : { crossing: stoppedBy.reason, part: stoppedBy.part }),
+          onProgress: (now) => {
+            counts = now;
+          },
+        },
+      });
   } finally {
     await ticker.stop();
   }
@@ -92,14 +99,10 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
 
   if (summary.status === 'continuing') {
     await writePartProgress('continuing', withoutReceived(summary.counts));
-    const queued = await queuePart(deps, jobId, part);
-    summary.stopReason = queued
-      ? `the invocation's time ran out after line ${summary.continuation?.resumeAfter ?? 0}; the part's message was queued again`
-      : `the invocation's time ran out after line ${summary.continuation?.resumeAfter ?? 0}; send {"runPart": {"jobId": "${jobId}", "part": ${part}}} again to continue`;
-    if (summary.continuation !== undefined) summary.continuation.queued = queued;
     return { summary, reused: false };
   }
   const crossed = crossing(summary, plan.options.failureThreshold);
+  const stoppedFromOutside = summary.stop?.kind === 'failure_threshold' && summary.stop.part !== undefined;
   if (crossed !== undefined && !stoppedFromOutside && result.reused !== true) {
     // The first part to cross it names the reason; the others read it.
     const reason = crossed;
@@ -115,18 +118,12 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
 // Why a part crossed the job's failure threshold: it stopped at it, or its last chunks took it over
 // (nothing was left to skip in the part, but the parts after it must still stop).
 function crossing(summary: JobSummary, threshold: ScaleOutPlan['options']['failureThreshold']): string | undefined {
-  if (summary.status === 'stopped_failure_threshold') {
-    return /^stopped at the failure threshold: (.*); the IDs not attempted are skipped$/.exec(summary.stopReason ?? '')?.[1] ?? summary.stopReason ?? '';
-  }
+  if (summary.stop?.kind === 'failure_threshold') return summary.stop.crossing;
   const { deleted, already_deleted: alreadyDeleted, failed } = summary.counts;
   const attempted = deleted + alreadyDeleted + failed;
   const rate = attempted === 0 ? 0 : failed / attempted;
   if (attempted < threshold.minAttempted || rate <= threshold.maxFailureRate) return undefined;
   return `${failed} of the ${attempted} IDs attempted failed (${(rate * 100).toFixed(1)}%, over the threshold of ${(threshold.maxFailureRate * 100).toFixed(1)}%)`;
-}
-
-function externalReason(part: number, reason: string): string {
-  return `part ${part} of this job crossed it (${reason})`;
 }
 
 function withoutReceived(counts: JobSummary['counts']): OutcomeCounts {
@@ -146,22 +143,10 @@ function partJob(plan: ScaleOutPlan, part: number, bucket: string): unknown {
   };
 }
 
-function targetInput(target: CleanupTarget | ScaleOutPlan['target']): Record<string, unknown> {
+function targetInput(target: ScaleOutPlan['target']): Record<string, unknown> {
   return target.api === 'v1'
     ? { projectId: target.projectId, dataAnnotationId: target.dataAnnotationId }
     : { projectId: target.projectId, datasetId: target.datasetId, deleteSource: target.deleteSource };
-}
-
-async function queuePart(deps: CleanupDeps, jobId: string, part: number): Promise<boolean> {
-  const queueUrl = deps.config.WORK_QUEUE_URL;
-  if (queueUrl === undefined || deps.sqs === undefined) return false;
-  try {
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ runPart: { jobId, part } } satisfies RunPartMessage) }));
-    return true;
-  } catch (error) {
-    deps.logger.error('part continuation not queued; send its runPart message again to resume it', { jobId, part, error: error as Error });
-    return false;
-  }
 }
 
 interface Ticker {
@@ -169,7 +154,7 @@ interface Ticker {
 }
 
 // Runs `tick` every `ms` until stopped; a failing tick is reported and the next one runs anyway.
-function startTicker(clock: CleanupDeps['clock'], ms: number, tick: () => Promise<void>, onError: (error: unknown) => void): Ticker {
+function startTicker(clock: Pick<Clock, 'sleep'>, ms: number, tick: () => Promise<void>, onError: (error: unknown) => void): Ticker {
   let stopped = false;
   let wake: () => void = () => undefined;
   const stopping = new Promise<void>((resolve) => {

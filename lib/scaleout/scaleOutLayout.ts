@@ -1,4 +1,4 @@
-import { reportLocation, type ReportLocation } from '../report/jobSummary.js';
+import { reportLocation, type ReportLocation } from '../report/ReportLocation.js';
 
 /** The keys of a split job (README "Scale-out"), all in its report folder. */
 export interface ScaleOutLayout {

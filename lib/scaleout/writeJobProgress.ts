@@ -1,9 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '../core/clock.js';
 import { jobProgressSchema, type JobProgress } from './jobProgressSchema.js';
-import { s3Uri, type JobSummary } from '../report/jobSummary.js';
+import { type JobSummary } from '../report/jobSummary.js';
+import { s3Uri } from '../aws/s3Uri.js';
 import { listPartFiles } from './listPartFiles.js';
-import { DELETE_OUTCOMES, type OutcomeCounts } from '../pipeline/outcome.js';
+import { DELETE_OUTCOMES } from '../pipeline/outcome.js';
 import { partProgressSchema, type PartProgress } from './partProgressSchema.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import type { ScaleOutLayout } from './scaleOutLayout.js';

@@ -1,10 +1,11 @@
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { JobValidationError } from '../core/errors.js';
 import { SUMMARY_FORMAT_VERSION, type TriggerInfo } from '../report/jobSummary.js';
-import { claimManifest } from '../aws/manifestClaim.js';
+import { claimLease } from '../aws/claimLease.js';
 import { manifestLayout } from '../manifest/manifestLocation.js';
 import { newJobId } from '../job/newJobId.js';
-import { runCleanupJob, type CleanupDeps } from '../job/runCleanupJob.js';
+import { runCleanupJob } from '../job/runCleanupJob.js';
+import type { CleanupDeps, InvocationBudget } from '../job/types.js';
 import { writeRejectionReport } from '../report/writeRejectionReport.js';
 import { isS3NotFound } from '../aws/isS3NotFound.js';
 
@@ -19,20 +20,6 @@ export type PendingManifestOutcome =
   /** Not ours to run: another run holds its claim, or it is no longer pending (already processed). */
   | { status: 'skipped'; manifestKey: string; reason: 'claimed_elsewhere' | 'not_pending' };
 
-/** Per-invocation settings of {@link processPendingManifest}. */
-export interface PendingManifestLimits {
-  /** Who claims: the Lambda request id. */
-  owner: string;
-  /** When the claim may be taken over: after this invocation is certainly over. */
-  claimExpiresAt: number;
-  /** No retry starts after this instant (see `RunLimits`). */
-  stopRetryingAt?: number;
-  /** No new chunk starts after this instant (see `RunLimits`). */
-  stopStartingAt?: number;
-  /** The Lambda deadline. */
-  deadline?: number;
-}
-
 /**
  * Processes one manifest dropped under `pending/` of the manifest bucket, for the schedule and for
  * S3 notifications alike: claims it (so overlapping runs and duplicate notifications never run it
@@ -44,14 +31,15 @@ export interface PendingManifestLimits {
  * manifest pending for the next run, and propagates.
  *
  * @param manifestKey - The key under `pending/`, already checked to be there.
+ * @param owner - Who claims: the Lambda request id.
  */
-export async function processPendingManifest(manifestKey: string, trigger: TriggerInfo, deps: CleanupDeps, limits: PendingManifestLimits): Promise<PendingManifestOutcome> {
+export async function processPendingManifest(manifestKey: string, trigger: TriggerInfo, deps: CleanupDeps, budget: InvocationBudget, owner: string): Promise<PendingManifestOutcome> {
   const { config, s3, clock, logger } = deps;
   const bucket = config.MANIFEST_BUCKET as string;
   const layout = manifestLayout(config);
   const relative = manifestKey.slice(layout.pending.length);
 
-  const claim = await claimManifest({ s3, bucket, clock }, manifestKey, `${layout.claims}${relative}.claim`, { owner: limits.owner, expiresAt: limits.claimExpiresAt });
+  const claim = await claimLease({ s3, bucket, clock }, manifestKey, `${layout.claims}${relative}.claim`, { owner, expiresAt: budget.claimExpiresAt });
   if (claim === undefined) {
     logger.info('manifest claimed by another run; skipped', { manifestKey });
     return { status: 'skipped', manifestKey, reason: 'claimed_elsewhere' };
@@ -71,15 +59,8 @@ export async function processPendingManifest(manifestKey: string, trigger: Trigg
     // No explicit id: the job's id is a hash of the manifest's location and version, so a run
     // cut by the deadline is resumed, not restarted, by the next run that claims the manifest.
     const job = { manifest: `s3://${bucket}/${manifestKey}` };
-    const runLimits = {
-      manifestAccess: { allowPending: true },
-      queueContinuation: false,
-      ...(limits.stopRetryingAt === undefined ? {} : { stopRetryingAt: limits.stopRetryingAt }),
-      ...(limits.stopStartingAt === undefined ? {} : { stopStartingAt: limits.stopStartingAt }),
-      ...(limits.deadline === undefined ? {} : { deadline: limits.deadline }),
-    };
     try {
-      const { summary } = await runCleanupJob(job, trigger, deps, runLimits);
+      const { summary } = await runCleanupJob(job, trigger, deps, budget, { access: { allowPending: true }, continuation: false });
       if (summary.status === 'continuing') {
         logger.info('pending manifest paused at the deadline; the next run resumes it', { manifestKey, jobId: summary.jobId });
         return { status: 'continuing', manifestKey, jobId: summary.jobId, resumeAfter: summary.continuation?.resumeAfter ?? 0 };

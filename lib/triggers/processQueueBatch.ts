@@ -1,12 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DeadlineReachedError, JobInProgressError, JobValidationError, QueueMessageError } from '../core/errors.js';
-import { invocationLimits } from './invocationLimits.js';
+import { invocationBudget } from '../job/invocationBudget.js';
 import type { JobSummary } from '../report/jobSummary.js';
 import { checkManifestLocation, manifestLayout } from '../manifest/manifestLocation.js';
 import { processPendingManifest, type PendingManifestOutcome } from './processPendingManifest.js';
 import { readQueueMessage } from './queueMessage.js';
-import { continueCleanupJob, runCleanupJob, type CleanupDeps } from '../job/runCleanupJob.js';
+import { continueCleanupJob, runCleanupJob } from '../job/runCleanupJob.js';
+import { type CleanupDeps } from '../job/types.js';
 import { runScaleOutPart } from '../scaleout/runScaleOutPart.js';
 
 /** What one message led to, when it succeeded. */
@@ -14,9 +15,6 @@ export type QueueRecordResult =
   | { kind: 'job'; summary: JobSummary }
   | { kind: 'manifests'; manifests: PendingManifestOutcome[] }
   | { kind: 'ignored'; reason: string };
-
-// Claims outlive this invocation by this much, so another run may take over only once it is over.
-const CLAIM_GRACE_MS = 60_000;
 
 /**
  * Processes a batch from the work queue with partial batch responses (Powertools batch): each
@@ -52,8 +50,7 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
     logger.warn('queue message not started: deadline near; it will be redelivered', { messageId, remainingMs });
     throw new DeadlineReachedError(remainingMs);
   }
-  const limits = invocationLimits(clock.now(), remainingMs, config);
-  const { deadline, stopRetryingAt } = limits;
+  const budget = invocationBudget(clock.now(), remainingMs, config);
   const trigger = { type: 'queue' as const, source: messageId };
   try {
     const work = readQueueMessage(record);
@@ -62,15 +59,15 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
         logger.info('queue message ignored', { messageId, reason: work.reason });
         return { kind: 'ignored', reason: work.reason };
       case 'job': {
-        const { summary } = await runCleanupJob(work.job, trigger, deps, limits);
+        const { summary } = await runCleanupJob(work.job, trigger, deps, budget);
         return { kind: 'job', summary };
       }
       case 'continuation': {
-        const { summary } = await continueCleanupJob(work.jobId, deps, limits);
+        const { summary } = await continueCleanupJob(work.jobId, deps, budget);
         return { kind: 'job', summary };
       }
       case 'part': {
-        const { summary } = await runScaleOutPart(work.jobId, work.part, { type: 'queue', source: messageId }, deps, limits);
+        const { summary } = await runScaleOutPart(work.jobId, work.part, trigger, deps, budget);
         return { kind: 'job', summary };
       }
       case 'manifests': {
@@ -81,7 +78,7 @@ export async function processQueueRecord(record: SQSRecord, deps: CleanupDeps, c
           if (!location.key.startsWith(pending)) {
             throw new JobValidationError([{ path: 'body.Records.s3.object.key', message: `expected a manifest under ${pending}; got "${location.key}" (check the bucket notification's prefix filter)` }]);
           }
-          manifests.push(await processPendingManifest(location.key, trigger, deps, { owner: context.awsRequestId, claimExpiresAt: deadline + CLAIM_GRACE_MS, stopRetryingAt, stopStartingAt: limits.stopStartingAt, deadline }));
+          manifests.push(await processPendingManifest(location.key, trigger, deps, budget, context.awsRequestId));
         }
         return { kind: 'manifests', manifests };
       }

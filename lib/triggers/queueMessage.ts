@@ -3,6 +3,8 @@ import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { z } from 'zod';
 import { cleanupJobSchema } from '../job/cleanupJob.js';
+import { continuationMessageSchema, type ContinuationMessage } from '../job/continuationMessage.js';
+import { runPartMessageSchema, type RunPartMessage } from '../scaleout/runPartMessage.js';
 import { QueueMessageError, type ValidationIssue } from '../core/errors.js';
 import { toValidationIssues } from '../core/zodIssues.js';
 
@@ -44,18 +46,16 @@ export function readQueueMessage(record: unknown): QueueWork {
   }
   if (isObject(body) && (body.Event === 's3:TestEvent' || Array.isArray(body.Records))) return readS3Notification(body, 'body', fail);
   if (isObject(body) && 'continueJob' in body) {
-    const jobId = body.continueJob;
-    if (typeof jobId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId) || Object.keys(body).length !== 1) {
-      fail([{ path: 'body.continueJob', message: 'expected {"continueJob": "<job id>"} and nothing else' }]);
-    }
-    return { kind: 'continuation', jobId: jobId as string };
+    const message = continuationMessageSchema.safeParse(body);
+    if (!message.success) fail([{ path: 'body.continueJob', message: 'expected {"continueJob": "<job id>"} and nothing else' }]);
+    return { kind: 'continuation', jobId: (message.data as ContinuationMessage).continueJob };
   }
 
   if (isObject(body) && 'runPart' in body) {
-    const run = body.runPart as { jobId?: unknown; part?: unknown } | null;
-    const ok = isObject(run) && Object.keys(body).length === 1 && Object.keys(run).length === 2 && typeof run.jobId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(run.jobId) && Number.isInteger(run.part) && (run.part as number) >= 1;
-    if (!ok) fail([{ path: 'body.runPart', message: 'expected {"runPart": {"jobId": "<job id>", "part": <number from 1>}} and nothing else' }]);
-    return { kind: 'part', jobId: (run as { jobId: string }).jobId, part: (run as { part: number }).part };
+    const message = runPartMessageSchema.safeParse(body);
+    if (!message.success) fail([{ path: 'body.runPart', message: 'expected {"runPart": {"jobId": "<job id>", "part": <number from 1>}} and nothing else' }]);
+    const { jobId, part } = (message.data as RunPartMessage).runPart;
+    return { kind: 'part', jobId, part };
   }
 
   const job = cleanupJobSchema.safeParse(body);

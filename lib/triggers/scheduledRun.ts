@@ -1,9 +1,11 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../aws/listKeys.js';
+import { invocationBudget } from '../job/invocationBudget.js';
 import type { Context } from 'aws-lambda';
-import { JobValidationError, type ValidationIssue } from '../core/errors.js';
+import { JobValidationError } from '../core/errors.js';
 import { manifestLayout } from '../manifest/manifestLocation.js';
 import { processPendingManifest, type PendingManifestOutcome } from './processPendingManifest.js';
-import type { CleanupDeps } from '../job/runCleanupJob.js';
+import type { CleanupDeps } from '../job/types.js';
+import { rejection, type Rejection } from './rejection.js';
 import { parseScheduleEvent } from './scheduleEvent.js';
 
 /** What a scheduled run did. */
@@ -19,11 +21,7 @@ export type ScheduledRunResult =
       /** True when the run stopped claiming before the end of the listing (deadline or maxManifests): the rest waits. */
       stoppedEarly: boolean;
     }
-  | { status: 'rejected'; error: { code: string; message: string; issues: readonly ValidationIssue[] } };
-
-// How long after this invocation's deadline its claims stay valid: by then Lambda has certainly
-// stopped it, so another run may take over a claim it could not release.
-const CLAIM_GRACE_MS = 60_000;
+  | Rejection;
 
 /**
  * A scheduled run: scans the pending prefix of the manifest bucket (paged ListObjectsV2, read
@@ -34,8 +32,7 @@ const CLAIM_GRACE_MS = 60_000;
  */
 export async function runScheduledScan(event: unknown, deps: CleanupDeps, context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<ScheduledRunResult> {
   const { config, clock, logger } = deps;
-  const deadline = clock.now() + context.getRemainingTimeInMillis();
-  const stopAt = deadline - config.DEADLINE_MARGIN_MS;
+  const budget = invocationBudget(clock.now(), context.getRemainingTimeInMillis(), config);
   let request;
   try {
     if (config.MANIFEST_BUCKET === undefined) throw new JobValidationError([{ path: 'MANIFEST_BUCKET', message: 'the schedule needs a manifest bucket: MANIFEST_BUCKET is not set' }]);
@@ -43,7 +40,7 @@ export async function runScheduledScan(event: unknown, deps: CleanupDeps, contex
   } catch (error) {
     if (!(error instanceof JobValidationError)) throw error;
     logger.error('schedule event refused', { issues: error.issues });
-    return { status: 'rejected', error: { code: error.code, message: error.message, issues: error.issues } };
+    return rejection(error);
   }
   const prefix = `${manifestLayout(config).root}${request.prefix}`;
   logger.info('scheduled run started', { scheduledAt: request.scheduledAt, prefix });
@@ -53,20 +50,14 @@ export async function runScheduledScan(event: unknown, deps: CleanupDeps, contex
   let started = 0;
   let stoppedEarly = false;
   for await (const key of listKeys(deps.s3, config.MANIFEST_BUCKET, prefix)) {
-    if (clock.now() >= stopAt || (request.maxManifests !== undefined && started >= request.maxManifests)) {
+    if (clock.now() >= budget.stopRetryingAt || (request.maxManifests !== undefined && started >= request.maxManifests)) {
       stoppedEarly = true;
       break;
     }
     started += 1;
     try {
       manifests.push(
-        await processPendingManifest(key, { type: 'schedule', source: request.scheduledAt }, deps, {
-          owner: context.awsRequestId,
-          claimExpiresAt: deadline + CLAIM_GRACE_MS,
-          stopRetryingAt: stopAt,
-          stopStartingAt: stopAt - config.REQUEST_TIMEOUT_MS,
-          deadline,
-        }),
+        await processPendingManifest(key, { type: 'schedule', source: request.scheduledAt }, deps, budget, context.awsRequestId),
       );
     } catch (error) {
       // Left pending and unclaimed: the next run tries again. The others still run.
@@ -76,16 +67,4 @@ export async function runScheduledScan(event: unknown, deps: CleanupDeps, contex
   }
   logger.info('scheduled run finished', { scheduledAt: request.scheduledAt, processed: manifests.length, errors: errors.length, stoppedEarly });
   return { status: 'completed', scheduledAt: request.scheduledAt, prefix, manifests, errors, stoppedEarly };
-}
-
-// Keys under a prefix, page by page, only as they are needed; "folder" placeholders skipped.
-async function* listKeys(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<string> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token === undefined ? {} : { ContinuationToken: token }) }));
-    for (const object of page.Contents ?? []) {
-      if (object.Key !== undefined && !object.Key.endsWith('/')) yield object.Key;
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
 }

@@ -1,4 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../../lib/aws/listKeys.js';
 import { createLambdaContext } from '../stack/lambdaContext.js';
 import { seedSampleData } from '../stack/sampleData.js';
 import { startLocalStack, type LocalStack } from '../stack/startLocalStack.js';
@@ -61,11 +62,6 @@ export async function invoke(event: unknown): Promise<InvokeOutput> {
 
 async function reportKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token === undefined ? {} : { ContinuationToken: token }) }));
-    for (const object of page.Contents ?? []) if (/\/(summary|rejected)\.json$/.test(object.Key ?? '')) keys.push(object.Key as string);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
+  for await (const key of listKeys(s3, bucket, prefix)) if (/\/(summary|rejected)\.json$/.test(key)) keys.push(key);
   return keys;
 }

@@ -7,15 +7,17 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { jobProgressSchema } from '../../lib/scaleout/jobProgressSchema.js';
-import { jobSummarySchema, reportLocation } from '../../lib/report/jobSummary.js';
+import { jobSummarySchema } from '../../lib/report/jobSummary.js';
+import { reportLocation } from '../../lib/report/ReportLocation.js';
 import { readS3Json } from '../../lib/aws/readS3Json.js';
 import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
+import { jobIdSchema } from '../../lib/job/jobIdentity.js';
 import { formatJobProgress } from './formatJobProgress.js';
 
 const usage = 'usage: npm run job -- status <job-id> [--watch]   (env: REPORT_BUCKET, REPORT_PREFIX; AWS_ENDPOINT_URL_S3 for the local stack)';
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { watch: { type: 'boolean', default: false } } });
 const [command, jobId] = positionals;
-if (command !== 'status' || jobId === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(jobId)) {
+if (command !== 'status' || jobId === undefined || !jobIdSchema.safeParse(jobId).success) {
   console.error(usage);
   process.exit(2);
 }

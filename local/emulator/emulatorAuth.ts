@@ -147,7 +147,7 @@ export class EmulatorAuth {
     const sdkDate = header(request.headers, 'x-sdk-date') ?? '';
     const dateMatch = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(sdkDate);
     if (!dateMatch) return refused('APIG.0301', 'Incorrect IAM authentication information: X-Sdk-Date format incorrect.');
-    const [, y, mo, d, h, mi, s] = dateMatch.map(Number) as number[];
+    const [, y, mo, d, h, mi, s] = dateMatch.map(Number);
     const signedAt = Date.UTC(y!, mo! - 1, d, h, mi, s);
     if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) return refused('APIG.0303', 'Signature expired: X-Sdk-Date is more than 15 minutes from the gateway clock.');
 

@@ -63,8 +63,9 @@ export function enforceS3ConditionalWrites(app: FauxqsApp): void {
     return undefined;
   });
 
-  const release = async (request: unknown) => {
+  const release = (request: unknown): Promise<void> => {
     (request as WithRelease)[RELEASE]?.();
+    return Promise.resolve();
   };
   app.addHook('onResponse', release);
   app.addHook('onRequestAbort', release);

@@ -8,8 +8,23 @@ import { LAMBDA_NODE_OPTIONS } from '../../local/stack/lambdaNodeOptions.js';
 
 // `osls package` runs offline: placeholder credentials only satisfy the CLI, nothing is called.
 const root = new URL('../../', import.meta.url);
-type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string | string[] };
+type Resource<P = Record<string, unknown>> = { Type: string; Properties: P; DependsOn?: string | string[] };
 type Template = { Resources: Record<string, Resource> };
+// The properties these tests read, by resource type: a template is typed only as far as a test looks into it.
+type Statement = { Action: string | string[]; Resource: unknown };
+type PolicyDocument<S = Statement> = { Statement: S[] };
+type RoleProperties = { Policies?: Array<{ PolicyDocument: PolicyDocument }> };
+type PolicyProperties = { PolicyDocument: PolicyDocument };
+type FunctionProperties = { Runtime: string; Handler: string; Environment: { Variables: Record<string, unknown> } };
+type QueueProperties = { RedrivePolicy: { maxReceiveCount: number } };
+type EventSourceMappingProperties = { BatchSize: number; ScalingConfig: { MaximumConcurrency: number } };
+type BucketProperties = {
+  BucketEncryption: { ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault: { SSEAlgorithm: string } }> };
+  PublicAccessBlockConfiguration: unknown;
+  LifecycleConfiguration: { Rules: Array<{ Status: string; ExpirationInDays?: number }> };
+  NotificationConfiguration: { QueueConfigurations: unknown[] };
+};
+type QueuePolicyProperties = { PolicyDocument: PolicyDocument<Statement & { Condition: { ArnLike: Record<string, string> } }> };
 const dirs: string[] = [];
 
 async function packageStage(stage: string): Promise<{ dir: string; template: Template }> {
@@ -36,17 +51,17 @@ afterAll(async () => {
   await Promise.all(dirs.map((path) => rm(path, { recursive: true, force: true })));
 });
 
-const resource = (name: string): Resource => {
+const resource = <P = Record<string, unknown>>(name: string): Resource<P> => {
   const found = template.Resources[name];
   expect(found, `resource ${name}`).toBeDefined();
-  return found!;
+  return found as Resource<P>;
 };
 
 // Every IAM statement of the template: the function role's and any other policy's.
-function iamStatements(t: Template): Array<{ Action: string | string[]; Resource: unknown }> {
+function iamStatements(t: Template): Statement[] {
   return Object.values(t.Resources).flatMap((r) => {
-    if (r.Type === 'AWS::IAM::Role') return (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
-    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') return r.Properties.PolicyDocument.Statement;
+    if (r.Type === 'AWS::IAM::Role') return ((r as Resource<RoleProperties>).Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement);
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') return (r as Resource<PolicyProperties>).Properties.PolicyDocument.Statement;
     return [];
   });
 }
@@ -57,7 +72,7 @@ const resources = (statement: { Resource: unknown }) => [statement.Resource].fla
 describe('serverless.yml packaged by osls', () => {
   it('has the manual, queue and schedule functions on nodejs22.x, with their configuration', () => {
     for (const name of ['manual', 'queue', 'schedule']) {
-      const fn = resource(`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`);
+      const fn = resource<FunctionProperties>(`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`);
       expect(fn.Type).toBe('AWS::Lambda::Function');
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Handler).toBe(`handlers/${name}.handler`);
@@ -77,8 +92,8 @@ describe('serverless.yml packaged by osls', () => {
   });
 
   it('gives the work queue a dead-letter queue with a redrive policy', () => {
-    const queue = resource('WorkQueue');
-    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, maxReceiveCount: expect.any(Number) });
+    const queue = resource<QueueProperties>('WorkQueue');
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, maxReceiveCount: expect.any(Number) as unknown });
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(1);
     expect(resource('DeadLetterQueue').Type).toBe('AWS::SQS::Queue');
   });
@@ -90,7 +105,7 @@ describe('serverless.yml packaged by osls', () => {
   });
 
   it('maps the queue with ReportBatchItemFailures, a batch size and maximumConcurrency', () => {
-    const mapping = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const mapping = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping') as Resource<EventSourceMappingProperties> | undefined;
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['QueueLambdaFunction', 'Arn'] },
@@ -103,31 +118,31 @@ describe('serverless.yml packaged by osls', () => {
 
   it('schedules the schedule function, disabled outside prod and enabled in prod', () => {
     const rule = (t: Template) => Object.values(t.Resources).find((r) => r.Type === 'AWS::Events::Rule');
-    expect(rule(template)?.Properties).toMatchObject({ ScheduleExpression: expect.stringMatching(/^(rate|cron)\(/), State: 'DISABLED' });
+    expect(rule(template)?.Properties).toMatchObject({ ScheduleExpression: expect.stringMatching(/^(rate|cron)\(/) as unknown, State: 'DISABLED' });
     expect(rule(prod)?.Properties.State).toBe('ENABLED');
   });
 
   it.each(['ReportBucket', 'ManifestBucket'])('creates %s encrypted, with public access blocked and lifecycle rules', (name) => {
-    const bucket = resource(name);
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBeTruthy();
+    const bucket = resource<BucketProperties>(name);
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]!.ServerSideEncryptionByDefault.SSEAlgorithm).toBeTruthy();
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(bucket.Properties.LifecycleConfiguration.Rules.filter((rule: any) => rule.Status === 'Enabled' && rule.ExpirationInDays > 0).length).toBeGreaterThan(0);
+    expect(bucket.Properties.LifecycleConfiguration.Rules.filter((rule) => rule.Status === 'Enabled' && (rule.ExpirationInDays ?? 0) > 0).length).toBeGreaterThan(0);
   });
 
   it('expires old reports', () => {
-    expect(resource('ReportBucket').Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90 }));
+    expect(resource<BucketProperties>('ReportBucket').Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90 }));
   });
 
   it('notifies the work queue of manifests created under pending/, and lets only that bucket send', () => {
-    const bucket = resource('ManifestBucket');
+    const bucket = resource<BucketProperties>('ManifestBucket');
     expect(bucket.Properties.NotificationConfiguration.QueueConfigurations).toEqual([
       { Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'pending/' }] } } },
     ]);
     expect([bucket.DependsOn].flat()).toContain('WorkQueuePolicy');
-    const [statement, ...others] = resource('WorkQueuePolicy').Properties.PolicyDocument.Statement;
+    const [statement, ...others] = resource<QueuePolicyProperties>('WorkQueuePolicy').Properties.PolicyDocument.Statement;
     expect(others).toEqual([]);
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] } });
-    expect(statement.Condition.ArnLike['aws:SourceArn']).toBe('arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests');
+    expect(statement!.Condition.ArnLike['aws:SourceArn']).toBe('arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests');
   });
 
   it('grants GetSecretValue on the ModelArts credentials secret only', () => {

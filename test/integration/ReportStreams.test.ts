@@ -1,12 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CleanupTarget } from '../../lib/job/cleanupJob.js';
+import { describe, expect, it } from 'vitest';
+import type { CleanupTarget } from '../../lib/modelarts/CleanupTarget.js';
 import { manifestFormatOf } from '../../lib/manifest/manifestFormat.js';
 import type { OutcomeRecord } from '../../lib/pipeline/outcome.js';
 import { readManifestEntries } from '../../lib/manifest/readManifestEntries.js';
 import { ReportStreams } from '../../lib/report/ReportStreams.js';
+import type { ResultLine } from '../support/readResults.js';
 import { imageIds } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
@@ -38,7 +39,7 @@ describe('ReportStreams', () => {
     await streams.close();
 
     // Assess
-    const results = gunzipSync(await body(location.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    const results = gunzipSync(await body(location.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as ResultLine);
     expect(results).toHaveLength(records.length);
     expect(results[0]).toEqual({ image_id: ids[0], outcome: 'failed', line: 1, error_code: 'ModelArts.0104', error_message: 'bad, "quoted"\nmessage' });
     expect(results[1]).toEqual({ image_id: ids[1], outcome: 'deleted', line: 2 });

@@ -1,7 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { SQSRecord } from 'aws-lambda';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { runScheduledScan } from '../../lib/triggers/scheduledRun.js';
@@ -80,7 +81,7 @@ async function check(file: string, body: Buffer, expected: Expectation): Promise
       return;
     }
     case 'queue': {
-      const record = file.endsWith('.record.json') ? JSON.parse(body.toString('utf8')) : sqsRecord(body.toString('utf8'), `corpus-${run}`);
+      const record = file.endsWith('.record.json') ? (JSON.parse(body.toString('utf8')) as SQSRecord) : sqsRecord(body.toString('utf8'), `corpus-${run}`);
       const { logger, lines } = capturingLogger();
       const response = await processQueueBatch(sqsEvent(record), stackDeps(stack, ENV, { logger }), createLambdaContext('queue'));
       // A batch item failure (the message comes back, then goes to the dead-letter queue), with one structured log line.

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('the demo job (npm start)', () => {
   it('events/manual-inline.json is the demo event the seed data was made for', async () => {
-    const onDisk = JSON.parse(await readFile(new URL('events/manual-inline.json', root), 'utf8'));
+    const onDisk: unknown = JSON.parse(await readFile(new URL('events/manual-inline.json', root), 'utf8'));
     expect(onDisk).toEqual(buildDemoEvent());
   });
 

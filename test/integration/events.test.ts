@@ -1,3 +1,4 @@
+import type { SQSEvent } from 'aws-lambda';
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -16,16 +17,18 @@ const manifest = (key: string) => `s3://image-cleanup-manifests/${key}`;
 const pendingV1 = `pending/v1/${DEMO_TARGET.projectId}/282/drop-2026-11-28.txt`;
 
 type Report = { trigger: Record<string, unknown>; target: unknown; counts: Record<string, number>; status: string };
+/** The message id of an SQS sample event's first record. */
+const messageIdOf = (event: unknown) => (event as SQSEvent).Records[0]!.messageId;
 
 // What each event must lead to: the handler picked, its answer, and the reports written.
-const expectations: Record<string, (output: InvokeOutput, event: any) => void> = {
+const expectations: Record<string, (output: InvokeOutput, event: unknown) => void> = {
   'manual-inline.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed' });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String) }, target: v1, counts: { received: 817, deleted: 800, already_deleted: 4, failed: 0, invalid: 3, duplicate: 10, skipped: 0, would_delete: 0 } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String) as unknown }, target: v1, counts: { received: 817, deleted: 800, already_deleted: 4, failed: 0, invalid: 3, duplicate: 10, skipped: 0, would_delete: 0 } })]);
   },
   'manual-manifest.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed', jobId: 'manual-manifest-demo' });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String), manifest: manifest('uploads/demo-v1.txt') }, target: v1, counts: { received: 102, deleted: 100, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1, skipped: 0, would_delete: 0 } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'manual', source: expect.any(String) as unknown, manifest: manifest('uploads/demo-v1.txt') }, target: v1, counts: { received: 102, deleted: 100, already_deleted: 0, failed: 0, invalid: 1, duplicate: 1, skipped: 0, would_delete: 0 } })]);
   },
   'manual-dry-run.json': (output) => {
     // Nothing is sent: the manifest's valid IDs would be deleted, and are still there afterwards.
@@ -34,19 +37,19 @@ const expectations: Record<string, (output: InvokeOutput, event: any) => void> =
   },
   'sqs-inline.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: event.Records[0].messageId }, target: v1, counts: { received: 11, deleted: 10, ...zero, already_deleted: 1 } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: messageIdOf(event) }, target: v1, counts: { received: 11, deleted: 10, ...zero, already_deleted: 1 } })]);
   },
   'sqs-manifest.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: event.Records[0].messageId, manifest: manifest('uploads/demo-v2.json') }, target: v2, counts: { received: 50, deleted: 50, ...zero } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: messageIdOf(event), manifest: manifest('uploads/demo-v2.json') }, target: v2, counts: { received: 50, deleted: 50, ...zero } })]);
   },
   'sqs-s3-notification.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: event.Records[0].messageId, manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: messageIdOf(event), manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } })]);
   },
   'sqs-sns-s3-notification.json': (output, event) => {
     expect(output.result).toEqual({ batchItemFailures: [] });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: event.Records[0].messageId, manifest: manifest('pending/team-b/demo-v2-drop.json') }, target: v2, counts: { received: 50, deleted: 50, ...zero } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'queue', source: messageIdOf(event), manifest: manifest('pending/team-b/demo-v2-drop.json') }, target: v2, counts: { received: 50, deleted: 50, ...zero } })]);
   },
   'schedule-eventbridge.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed', scheduledAt: '2026-11-28T17:00:00.000Z', errors: [], stoppedEarly: false });
@@ -58,7 +61,7 @@ const expectations: Record<string, (output: InvokeOutput, event: any) => void> =
   },
   'schedule-scheduler.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed', prefix: 'pending/v1/', errors: [], stoppedEarly: false });
-    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'schedule', source: expect.any(String), manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } })]);
+    expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'schedule', source: expect.any(String) as unknown, manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } })]);
   },
 };
 
@@ -79,7 +82,7 @@ describe('events/ through `npm run invoke`', () => {
 
   it.each(files)('%s', async (name) => {
     // Prepare
-    const event = JSON.parse(await readFile(new URL(`events/${name}`, root), 'utf8'));
+    const event: unknown = JSON.parse(await readFile(new URL(`events/${name}`, root), 'utf8'));
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     // Without REPORT_BUCKET, invoke starts (and stops) an embedded stack of its own.
     for (const key of Object.keys(env)) if (key === 'REPORT_BUCKET' || key.startsWith('AWS_ENDPOINT_URL')) delete env[key];

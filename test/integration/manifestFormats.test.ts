@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -40,7 +40,7 @@ async function results(uri: string): Promise<Array<Record<string, unknown>>> {
   const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)!;
   const object = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString('utf8');
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line));
+  return text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 const formats = ['list.txt', 'list.csv', 'list.jsonl', 'list.json'];
@@ -67,7 +67,7 @@ describe('manifest formats', () => {
 
   it('reports an invalid line with its line number (blank lines counted)', async () => {
     const { summary } = await run({ target, manifest: await put('uploads/formats/lines.txt', await readFile(new URL('list.txt', samples))) });
-    const rows = parse(await readS3Text(stack.s3, summary.report.failed), { columns: true }) as Array<Record<string, string>>;
+    const rows = parse<Record<string, string>>(await readS3Text(stack.s3, summary.report.failed), { columns: true });
     expect(rows).toEqual([expect.objectContaining({ image_id: 'not-an-id', outcome: 'invalid', line: '5' })]);
   });
 
@@ -79,7 +79,7 @@ describe('manifest formats', () => {
     const conflicting = await runManualInvocation({ target: { ...target, dataAnnotationId: '999' }, manifest }, stackDeps(stack));
     expect(conflicting.status).toBe('rejected');
     if (conflicting.status !== 'rejected') return;
-    expect(conflicting.error.issues).toEqual([{ path: 'target', message: expect.stringMatching(/the job and the manifest name different targets/) }]);
+    expect(conflicting.error.issues).toEqual([{ path: 'target', message: expect.stringMatching(/the job and the manifest name different targets/) as unknown }]);
   });
 
   it('re-runs exactly the failed IDs when failed.csv is fed back as the manifest', async () => {
@@ -118,7 +118,7 @@ describe('manifests that fail the job before anything is deleted', () => {
     // Assess
     expect(result.status).toBe('rejected');
     if (result.status !== 'rejected') return;
-    expect(result.error.issues).toEqual([{ path: 'manifest', message: expect.stringMatching(message) }]);
+    expect(result.error.issues).toEqual([{ path: 'manifest', message: expect.stringMatching(message) as unknown }]);
     expect(result.error.message).toContain(manifest);
     expect(stack.emulator.requests).toHaveLength(0);
     expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(6);

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -10,7 +10,7 @@ const target = { projectId: PROJECT, dataAnnotationId: '282' };
 const stack = useLocalStack();
 let bucket: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   bucket = stack.env.MANIFEST_BUCKET!;
 });
 beforeEach(() => {
@@ -72,7 +72,7 @@ describe('jobs with a manifest', () => {
     // Assess
     expect(result.status).toBe('rejected');
     if (result.status !== 'rejected') return;
-    expect(result.error.issues).toContainEqual({ path, message: expect.stringContaining(message) });
+    expect(result.error.issues).toContainEqual({ path, message: expect.stringContaining(message) as unknown });
     expect(stack.emulator.requests).toHaveLength(0);
   });
 });

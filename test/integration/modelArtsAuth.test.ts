@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../lib/core/clock.js';
 import { loadConfig } from '../../lib/config/config.js';
 import { createAuthorizer } from '../../lib/modelarts/createAuthorizer.js';
 import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
-import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import type { CleanupDeps } from '../../lib/job/types.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { imageIds, readS3Text } from '../support/stackDeps.js';
 import { findLeakedSecrets, TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SECURITY_TOKEN, TEST_USER } from '../support/testCredentials.js';
@@ -27,7 +27,7 @@ const stack = useLocalStack();
 const output: string[] = [];
 let restoreStdout: () => void;
 
-beforeAll(async () => {
+beforeAll(() => {
   stack.emulator.auth.users.push(TEST_USER);
   // The real gateway knows both: a permanent key, and a temporary one that requires its security token.
   stack.emulator.auth.accessKeys.push({ accessKey: TEST_ACCESS_KEY, secretKey: TEST_SECRET_KEY });
@@ -42,7 +42,7 @@ beforeAll(async () => {
     process.stdout.write = write;
   };
 });
-afterAll(async () => {
+afterAll(() => {
   restoreStdout();
 });
 beforeEach(() => {
@@ -67,7 +67,7 @@ async function runJob(deps: CleanupDeps, event: unknown) {
 }
 
 async function failedRows(uri: string) {
-  return parse(await readS3Text(stack.s3, uri), { columns: true }) as Array<Record<string, string>>;
+  return parse<Record<string, string>>(await readS3Text(stack.s3, uri), { columns: true });
 }
 
 const deletes = () => stack.emulator.requests.filter((r) => r.path !== '/v3/auth/tokens');
@@ -96,7 +96,7 @@ describe('AK/SK signing against the strict gateway', () => {
     const url = new URL(`${stack.env.MODELARTS_ENDPOINT}/v1/${PROJECT}/data-annotations/${JOB}/images/delete`);
     const body = JSON.stringify({ image_id: imageIds('tamper', 1) });
     async function signed(credentials: { accessKey: string; securityToken?: string }) {
-      const auth = createAuthorizer({ mode: 'aksk', loadCredentials: async () => ({ kind: 'aksk', secretKey: TEST_SECRET_KEY, projectId: PROJECT, ...credentials }) });
+      const auth = createAuthorizer({ mode: 'aksk', loadCredentials: () => Promise.resolve({ kind: 'aksk', secretKey: TEST_SECRET_KEY, projectId: PROJECT, ...credentials }) });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       await auth.authorize({ method: 'POST', url, headers, body });
       return headers;
@@ -115,10 +115,10 @@ describe('AK/SK signing against the strict gateway', () => {
     const untouched = await send(good);
 
     // Assess
-    expect(tamperedBody).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) });
-    expect(tamperedHeader).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) });
-    expect(noSecurityToken).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) });
-    expect(unsigned).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) });
+    expect(tamperedBody).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) as unknown });
+    expect(tamperedHeader).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) as unknown });
+    expect(noSecurityToken).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) as unknown });
+    expect(unsigned).toEqual({ status: 401, body: expect.objectContaining({ error_code: 'APIG.0301' }) as unknown });
     expect(untouched).toEqual({ status: 200, body: { is_success: true } });
   });
 

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import type { Clock } from '../../lib/core/clock.js';
 import { loadConfig } from '../../lib/config/config.js';
@@ -7,11 +7,11 @@ import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
 import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
 import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
-import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import type { EmulatorFault } from '../../local/emulator/modelArtsEmulator.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { seededRandom as seeded } from '../../local/emulator/seededRandom.js';
 import { useLocalStack } from '../support/useLocalStack.js';
+import { testBudget } from '../support/testBudget.js';
 
 // Integration: the client's protocol and error model against the emulator: v1 and v2 alike,
 // bisection of all-or-nothing v1 batches, random faults, permanent errors, the time budget.
@@ -35,7 +35,7 @@ async function completed(event: unknown, env: Record<string, string> = {}) {
 }
 
 async function failedRows(uri: string) {
-  return parse(await readS3Text(stack.s3, uri), { columns: true }) as Array<Record<string, string>>;
+  return parse<Record<string, string>>(await readS3Text(stack.s3, uri), { columns: true });
 }
 
 describe('v1 and v2 alike', () => {
@@ -191,7 +191,7 @@ describe('the time budget', () => {
     stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
     let now = 1_800_000_000_000;
     const start = now;
-    const clock: Clock = { now: () => now, sleep: async (ms) => { now += ms; }, random: seeded(1) };
+    const clock: Clock = { now: () => now, sleep: (ms) => { now += ms; return Promise.resolve(); }, random: seeded(1) };
     const config = loadConfig({ ...stack.env, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5' });
     const real = createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
     const calledAt: number[] = [];
@@ -206,10 +206,10 @@ describe('the time budget', () => {
     const job = { target: v1, imageIds: ids, options: { chunkSize: 5, maxInFlight: 1 } };
 
     // Act
-    const { summary } = await runCleanupJob(job, { type: 'manual' }, deps, { stopRetryingAt: start + 1000 });
+    const { summary } = await runCleanupJob(job, { type: 'manual' }, deps, testBudget({ stopRetryingAt: start + 1000 }, clock.now()));
     const sentFirst = new Set(stack.emulator.requests.flatMap((r) => r.imageIds));
     const left = new Set(stack.emulator.labellingJobImages(PROJECT, JOB));
-    const { summary: final } = await runCleanupJob(job, { type: 'manual' }, deps, { stopRetryingAt: now + 10_000 });
+    const { summary: final } = await runCleanupJob(job, { type: 'manual' }, deps, testBudget({ stopRetryingAt: now + 10_000 }, clock.now()));
 
     // Assess: the first invocation stopped at the budget, sent nothing after it, and saved where it was.
     expect(calledAt.filter((t) => t < start + 1000)).toHaveLength(10);
@@ -236,7 +236,7 @@ describe('the time budget', () => {
     const deps = stackDeps(stack, { REQUEST_TIMEOUT_MS: '60000' });
 
     // Act: the chunk starts within the budget (0.4 s), and hangs past it.
-    const result = { summary: (await runCleanupJob({ target: v1, imageIds: ids }, { type: 'manual' }, deps, { stopRetryingAt: Date.now() + 400 })).summary };
+    const result = { summary: (await runCleanupJob({ target: v1, imageIds: ids }, { type: 'manual' }, deps, testBudget({ stopRetryingAt: Date.now() + 400 }))).summary };
 
     // Assess
     expect(stack.emulator.requests.map((r) => r.errorCode)).toEqual(['HANG']);

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';

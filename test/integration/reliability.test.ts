@@ -2,12 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.js';
 import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
 import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
 import { processQueueBatch, processQueueRecord } from '../../lib/triggers/processQueueBatch.js';
-import { runCleanupJob, type CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { type CleanupDeps } from '../../lib/job/types.js';
+import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
@@ -18,6 +20,7 @@ import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { virtualClock, type VirtualClock } from '../support/virtualClock.js';
 import { useLocalStack } from '../support/useLocalStack.js';
+import { testBudget } from '../support/testBudget.js';
 
 // Integration: the reliability and safety acceptance lines of issue 6, each against the real local
 // servers (fauxqs S3 and SQS, the ModelArts emulator over HTTP).
@@ -95,7 +98,7 @@ describe('a job cut by the deadline', () => {
     const jobId = 'msg-cut-message-1';
     expect(continuations.length).toBeGreaterThanOrEqual(2);
     expect(new Set(continuations)).toEqual(new Set([JSON.stringify({ continueJob: jobId })]));
-    const summary = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/${jobId}/summary.json`));
+    const summary = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/${jobId}/summary.json`)) as JobSummary;
     expect(summary.invocations).toBeGreaterThanOrEqual(3);
     expect(summary.invocations).toBe(continuations.length + 1);
     expect(summary.status).toBe(uncut.summary.status);
@@ -109,7 +112,7 @@ describe('a job cut by the deadline', () => {
     expect(cutLines).toHaveLength(entries.length - summary.counts.duplicate);
     expect(new Set(cutLines.map((line) => line.line)).size).toBe(cutLines.length);
     expect(outcomesByLine(cutLines)).toEqual(outcomesByLine(uncutLines));
-    const rows = (uri: string) => (parse(uri, { columns: true }) as Array<Record<string, string>>).map((row) => `${row.image_id} ${row.outcome} ${row.error_code} ${row.line}`).sort();
+    const rows = (uri: string) => parse<Record<string, string>>(uri, { columns: true }).map((row) => `${row.image_id} ${row.outcome} ${row.error_code} ${row.line}`).sort();
     expect(rows(await readS3Text(stack.s3, summary.report.failed))).toEqual(rows(await readS3Text(stack.s3, uncut.summary.report.failed)));
     // Every image was sent exactly once across the invocations: nothing re-sent after a cut.
     const sentOk = stack.emulator.requests.filter((r) => r.status === 200 && r.path.includes('/300/')).flatMap((r) => r.imageIds);
@@ -141,7 +144,7 @@ describe('the same SQS message delivered twice', () => {
     expect(sent).toHaveLength(120);
     expect(new Set(sent).size).toBe(120);
     expect(second.kind).toBe('job');
-    const stored = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/msg-dup-sequential/summary.json`));
+    const stored = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/msg-dup-sequential/summary.json`)) as JobSummary;
     expect(second.kind === 'job' ? second.summary : undefined).toEqual(stored);
     expect(stored.counts.deleted).toBe(120);
     expect(await summaryKeys('msg-dup-sequential')).toHaveLength(1);
@@ -167,7 +170,7 @@ describe('the same SQS message delivered twice', () => {
     expect(sent).toHaveLength(100);
     expect(new Set(sent).size).toBe(100);
     expect(stack.emulator.requests).toHaveLength(sentByRun);
-    const stored = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/msg-dup-concurrent/summary.json`));
+    const stored = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/msg-dup-concurrent/summary.json`)) as JobSummary;
     expect(redelivered.kind === 'job' ? redelivered.summary : undefined).toEqual(stored);
     expect(stored.counts.deleted).toBe(100);
     expect(await summaryKeys('msg-dup-concurrent')).toHaveLength(1);
@@ -349,9 +352,9 @@ describe('the failure threshold across deadline cuts', () => {
     const job = { target: { projectId: PROJECT, dataAnnotationId: 'missing-job' }, imageIds: imageIds('threshold-cut', 50), options: { chunkSize: 10, maxInFlight: 1, failureThreshold: { minAttempted: 1, maxFailureRate: 0 } }, jobId: 'threshold-cut' };
 
     // Act: each invocation may start chunks for 10 virtual ms (one request).
-    let summary = (await runCleanupJob(job, { type: 'manual' }, deps, { stopStartingAt: clock.now() + 10, queueContinuation: false })).summary;
+    let summary = (await runCleanupJob(job, { type: 'manual' }, deps, testBudget({ stopStartingAt: clock.now() + 10 }, clock.now()), { continuation: false })).summary;
     for (let i = 0; i < 10 && summary.status === 'continuing'; i += 1) {
-      summary = (await runCleanupJob(job, { type: 'manual' }, deps, { stopStartingAt: clock.now() + 10, queueContinuation: false })).summary;
+      summary = (await runCleanupJob(job, { type: 'manual' }, deps, testBudget({ stopStartingAt: clock.now() + 10 }, clock.now()), { continuation: false })).summary;
     }
 
     // Assess
@@ -378,13 +381,13 @@ describe('a report write that fails', () => {
     const deps = createCleanupDeps(config, { s3: s3.s3, clock, modelArts, logger: silent() });
     delete deps.metrics;
     const job = { target: { projectId: PROJECT, dataAnnotationId: '340' }, imageIds: ids, options: { chunkSize: 10, maxInFlight: 1 }, jobId: 'summary-fails' };
-    const cut = await runCleanupJob(job, { type: 'manual' }, deps, { stopStartingAt: clock.now() + 20, queueContinuation: false });
+    const cut = await runCleanupJob(job, { type: 'manual' }, deps, testBudget({ stopStartingAt: clock.now() + 20 }, clock.now()), { continuation: false });
     expect(cut.summary.status).toBe('continuing');
     s3.failWrite(0);
-    await expect(runCleanupJob(job, { type: 'manual' }, deps, { queueContinuation: false })).rejects.toMatchObject({ code: 'REPORT_WRITE_FAILED' });
+    await expect(runCleanupJob(job, { type: 'manual' }, deps, testBudget({}, clock.now()), { continuation: false })).rejects.toMatchObject({ code: 'REPORT_WRITE_FAILED' });
 
     // Act: re-run the same job, as a redelivery would.
-    const rerun = await runCleanupJob(job, { type: 'manual' }, deps, { queueContinuation: false });
+    const rerun = await runCleanupJob(job, { type: 'manual' }, deps, testBudget({}, clock.now()), { continuation: false });
 
     // Assess
     expect(rerun.summary.counts).toMatchObject({ received: 40 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
@@ -40,7 +40,7 @@ describe('runCleanupJob against the local stack', () => {
     expect(Math.max(...stack.emulator.requests.map((r) => r.imageIds.length))).toBeLessThanOrEqual(70);
     expect(stack.emulator.requests).toHaveLength(Math.ceil(1050 / 70));
     expect(result.summary.requests).toBe(stack.emulator.requests.length);
-    const summary = JSON.parse(await readS3Text(stack.s3, result.report.summary));
+    const summary: unknown = JSON.parse(await readS3Text(stack.s3, result.report.summary));
     expect(summary).toEqual(result.summary);
   });
 
@@ -95,7 +95,7 @@ describe('runCleanupJob against the local stack', () => {
     expect(stack.emulator.requests).toHaveLength(1);
     expect(result.summary.counts).toMatchObject({ deleted: 0, failed: 5 });
     expect(result.summary.status).toBe('completed_with_failures');
-    const rows = parse(await readS3Text(stack.s3, result.report.failed), { columns: true }) as Array<Record<string, string>>;
+    const rows = parse<Record<string, string>>(await readS3Text(stack.s3, result.report.failed), { columns: true });
     expect(rows.map((row) => row.image_id)).toEqual(ids);
     expect(new Set(rows.map((row) => row.error_code))).toEqual(new Set(['ModelArts.4803']));
     expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(5);
@@ -147,7 +147,7 @@ describe('runCleanupJob against the local stack', () => {
     expect(result.summary.normalized).toBe(1);
     const sent = stack.emulator.requests.flatMap((r) => r.imageIds);
     expect(sent.sort()).toEqual([...ids].sort());
-    const rows = parse(await readS3Text(stack.s3, result.report.failed), { columns: true }) as Array<Record<string, string>>;
+    const rows = parse<Record<string, string>>(await readS3Text(stack.s3, result.report.failed), { columns: true });
     const targetColumns = { project_id: PROJECT, data_annotation_id: JOB, dataset_id: '' };
     expect(rows).toEqual([
       { image_id: 'xyz', outcome: 'invalid', error_code: 'INVALID_IMAGE_ID', error_message: 'expected 32 hexadecimal characters, got 3', line: '2', ...targetColumns },

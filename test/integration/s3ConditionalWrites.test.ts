@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the local S3 (fauxqs + local/stack/s3ConditionalWrites.ts) must refuse conditional writes
@@ -7,7 +7,7 @@ import { useLocalStack } from '../support/useLocalStack.js';
 const stack = useLocalStack();
 let bucket: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   bucket = stack.env.MANIFEST_BUCKET as string;
 });
 

@@ -3,13 +3,15 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { completeScaleOutJob } from '../../lib/scaleout/completeScaleOutJob.js';
 import { jobProgressSchema } from '../../lib/scaleout/jobProgressSchema.js';
-import { jobSummarySchema, reportLocation, type JobSummary } from '../../lib/report/jobSummary.js';
+import { jobSummarySchema, type JobSummary } from '../../lib/report/jobSummary.js';
+import { reportLocation } from '../../lib/report/ReportLocation.js';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { readS3Json } from '../../lib/aws/readS3Json.js';
-import { runCleanupJob, type CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { type CleanupDeps } from '../../lib/job/types.js';
 import { runScaleOutPart } from '../../lib/scaleout/runScaleOutPart.js';
 import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
@@ -21,6 +23,7 @@ import { startSqsPoller } from '../../local/stack/sqsPoller.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
+import { testBudget } from '../support/testBudget.js';
 
 // Integration: split jobs against the local stack (fauxqs S3 with conditional writes enforced,
 // SQS) and the ModelArts emulator; parts are run by the real queue handler.
@@ -28,7 +31,7 @@ const PROJECT = '5ca1e0u70123456789abcdef01234567'.replace(/[^0-9a-f]/g, '0');
 const stack = useLocalStack();
 let bucket: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   bucket = stack.env.MANIFEST_BUCKET!;
 });
 beforeEach(() => {
@@ -140,7 +143,7 @@ describe('scale-out of a big manifest job', () => {
 
     // Act: the same message twice at once (as SQS may deliver it), then once more after.
     const [a, b] = await Promise.all([processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context()), processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context())]);
-    const again = await runScaleOutPart('twice-run', 1, { type: 'queue', source: 'redelivery' }, deps);
+    const again = await runScaleOutPart('twice-run', 1, { type: 'queue', source: 'redelivery' }, deps, testBudget());
 
     // Assess
     expect(JSON.parse(first!)).toEqual({ runPart: { jobId: 'twice-run', part: 1 } });
@@ -164,7 +167,7 @@ describe('scale-out of a big manifest job', () => {
     const plan = (await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema))!;
 
     // Act: both parts end together; then, with the summary removed, four completion checks at once.
-    const parts = await Promise.all([1, 2].map((part) => runScaleOutPart('race-run', part, { type: 'queue', source: `worker-${part}` }, deps)));
+    const parts = await Promise.all([1, 2].map((part) => runScaleOutPart('race-run', part, { type: 'queue', source: `worker-${part}` }, deps, testBudget())));
     const first = await finalSummary('race-run');
     await stack.s3.send(new DeleteObjectCommand({ Bucket: layout.job.bucket, Key: layout.job.summaryKey }));
     const checks = await Promise.all([1, 2, 3, 4].map((n) => completeScaleOutJob(plan, layout, deps, `checker-${n}`)));
@@ -194,10 +197,10 @@ describe('scale-out of a big manifest job', () => {
     stack.emulator.injectFaults({ status: 403, errorCode: 'APIG.0203', errorMessage: 'Forbidden (injected).', times: 2 });
 
     // Act
-    const one = await runScaleOutPart('threshold-run', 1, { type: 'queue', source: 'w1' }, deps);
+    const one = await runScaleOutPart('threshold-run', 1, { type: 'queue', source: 'w1' }, deps, testBudget());
     const requestsAfterPartOne = stack.emulator.requests.length;
-    const two = await runScaleOutPart('threshold-run', 2, { type: 'queue', source: 'w2' }, deps);
-    const three = await runScaleOutPart('threshold-run', 3, { type: 'queue', source: 'w3' }, deps);
+    const two = await runScaleOutPart('threshold-run', 2, { type: 'queue', source: 'w2' }, deps, testBudget());
+    const three = await runScaleOutPart('threshold-run', 3, { type: 'queue', source: 'w3' }, deps, testBudget());
     const summary = await finalSummary('threshold-run');
 
     // Assess

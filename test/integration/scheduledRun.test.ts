@@ -1,5 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LeaseRecord } from '../../lib/aws/claimLease.js';
+import type { JobSummary } from '../../lib/report/jobSummary.js';
+import type { RejectionReport } from '../../lib/report/writeRejectionReport.js';
 import { runScheduledScan, type ScheduledRunResult } from '../../lib/triggers/scheduledRun.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
@@ -14,7 +17,7 @@ const scheduledEvent = { version: '0', id: 'e', 'detail-type': 'Scheduled Event'
 const stack = useLocalStack();
 let bucket: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   bucket = stack.env.MANIFEST_BUCKET!;
 });
 beforeEach(() => {
@@ -82,10 +85,10 @@ describe('scheduled runs over pending manifests', () => {
       if (outcome.status !== 'done' && outcome.status !== 'failed') continue;
       const moved = await stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: outcome.movedTo.replace(`s3://${bucket}/`, '') }));
       expect(moved.Metadata?.report).toBe(outcome.report);
-      const report = JSON.parse(await readS3Text(stack.s3, outcome.report));
+      const report = JSON.parse(await readS3Text(stack.s3, outcome.report)) as JobSummary | RejectionReport;
       expect(report.trigger).toEqual({ type: 'schedule', source: '2026-11-28T17:00:00.000Z', manifest: `s3://${bucket}/${outcome.manifestKey}` });
       expect(outcome.movedTo).toContain(`/${outcome.status}/${outcome.jobId}/`);
-      if (outcome.status === 'done') expect(report.counts.deleted).toBe(30);
+      if (outcome.status === 'done') expect((report as JobSummary).counts.deleted).toBe(30);
       else expect(report.status).toBe('rejected');
     }
   });
@@ -108,7 +111,7 @@ describe('scheduled runs over pending manifests', () => {
     expect(await keys(`pending/v1/${PROJECT}/claims/`)).toEqual([`pending/v1/${PROJECT}/claims/live.txt`]);
     expect(stack.emulator.labellingJobImages(PROJECT, 'claims')).toEqual(new Set(live));
     const liveClaim = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `claims/v1/${PROJECT}/claims/live.txt.claim` }));
-    expect(JSON.parse(await liveClaim.Body!.transformToString()).owner).toBe('crashed-run');
+    expect((JSON.parse(await liveClaim.Body!.transformToString()) as LeaseRecord).owner).toBe('crashed-run');
   });
 
   it('stops claiming before its deadline and leaves the rest pending', async () => {

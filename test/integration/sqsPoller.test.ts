@@ -75,10 +75,10 @@ describe('the local SQS poller', () => {
       sqs: stack.sqs,
       queueUrl: stack.env.WORK_QUEUE_URL!,
       waitTimeSeconds: 1,
-      handler: async () => {
+      handler: () => {
         calls += 1;
-        if (calls === 1) throw new Error('crash');
-        return { batchItemFailures: [] };
+        if (calls === 1) return Promise.reject(new Error('crash'));
+        return Promise.resolve({ batchItemFailures: [] });
       },
       onBatch: (batch) => batches.push(batch),
       onError: () => undefined,

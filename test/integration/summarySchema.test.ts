@@ -1,8 +1,9 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { summaryJsonSchema } from '../../lib/report/summaryJsonSchema.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -31,7 +32,7 @@ describe('schemas/summary.schema.json', () => {
 
     // Act
     const { summary } = await runCleanupJob({ target: { projectId: '0123456789abcdef0123456789abcdef', dataAnnotationId: '7' }, imageIds: [...ids, 'bad', ids[0]] }, { type: 'manual' }, stackDeps(stack));
-    const written = JSON.parse(await readS3Text(stack.s3, summary.report.summary));
+    const written = JSON.parse(await readS3Text(stack.s3, summary.report.summary)) as JobSummary;
 
     // Assess
     expect(validate(written), JSON.stringify(validate.errors)).toBe(true);

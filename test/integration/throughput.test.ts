@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/core/clock.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
-import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import type { CleanupDeps } from '../../lib/job/types.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 import { startLocalStack } from '../../local/stack/startLocalStack.js';
@@ -135,12 +135,12 @@ describe('throughput on the local stack', () => {
     expect(progress.length).toBeLessThanOrEqual(Math.floor(elapsed / 5_000) + 1);
     for (const line of progress) {
       expect(line.limiter).toEqual({
-        limit: expect.any(Number),
-        inFlight: expect.any(Number),
-        waiting: expect.any(Number),
-        rate: expect.toSatisfy((rate: unknown) => rate === null || typeof rate === 'number'),
-        throttled: expect.any(Number),
-        decreases: expect.any(Number),
+        limit: expect.any(Number) as unknown,
+        inFlight: expect.any(Number) as unknown,
+        waiting: expect.any(Number) as unknown,
+        rate: expect.toSatisfy((rate: unknown) => rate === null || typeof rate === 'number') as unknown,
+        throttled: expect.any(Number) as unknown,
+        decreases: expect.any(Number) as unknown,
       });
     }
     const last = progress.at(-1)?.limiter as { throttled: number; limit: number };

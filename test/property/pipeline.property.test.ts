@@ -2,13 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.js';
 import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
 import { JobInProgressError, JobValidationError } from '../../lib/core/errors.js';
 import type { JobSummary, TriggerInfo } from '../../lib/report/jobSummary.js';
 import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
-import { continueCleanupJob, runCleanupJob, type CleanupResult } from '../../lib/job/runCleanupJob.js';
+import { continueCleanupJob, runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { type CleanupResult } from '../../lib/job/types.js';
 import type { EmulatorFault } from '../../local/emulator/modelArtsEmulator.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { clockedModelArts, type ClockedCall } from '../support/clockedModelArts.js';
@@ -16,6 +17,7 @@ import { failingS3 } from '../support/failingS3.js';
 import { readResults } from '../support/readResults.js';
 import { virtualClock } from '../support/virtualClock.js';
 import { useLocalStack } from '../support/useLocalStack.js';
+import { testBudget } from '../support/testBudget.js';
 
 // Property test over the whole pipeline (runCleanupJob / continueCleanupJob) against the real local
 // servers: fauxqs S3 and the ModelArts emulator over HTTP. Each run uses a fresh project, so runs
@@ -242,9 +244,9 @@ async function checkRun(scenario: Scenario): Promise<void> {
 
   const invoke = async (first: boolean, jobId: string | undefined): Promise<CleanupResult> => {
     const stopStartingAt = budget === undefined ? undefined : clock.now() + budget;
-    const limits = { ...(stopStartingAt === undefined ? {} : { stopStartingAt }), queueContinuation: false };
+    const limits = testBudget(stopStartingAt === undefined ? {} : { stopStartingAt }, clock.now());
     const from = calls.length;
-    const result = first || scenario.continueBy === 'same_job' || jobId === undefined ? await runCleanupJob(input, trigger, deps, limits) : await continueCleanupJob(jobId, deps, limits);
+    const result = first || scenario.continueBy === 'same_job' || jobId === undefined ? await runCleanupJob(input, trigger, deps, limits, { continuation: false }) : await continueCleanupJob(jobId, deps, limits, { continuation: false });
     // No chunk starts once the invocation's deadline passed, except those already in progress (at most 2 × maxInFlight).
     if (stopStartingAt !== undefined) {
       const seen = new Set<string>();
@@ -380,7 +382,7 @@ async function checkRun(scenario: Scenario): Promise<void> {
   // A redelivered completed job makes no API call and gets the same summary back.
   for (let i = 0; i < scenario.redeliveries; i += 1) {
     const sent = stack.emulator.requests.length;
-    const again = i % 2 === 0 || jobId === undefined ? await runCleanupJob(input, trigger, deps, { queueContinuation: false }) : await continueCleanupJob(jobId, deps, { queueContinuation: false });
+    const again = i % 2 === 0 || jobId === undefined ? await runCleanupJob(input, trigger, deps, testBudget({}, clock.now()), { continuation: false }) : await continueCleanupJob(jobId, deps, testBudget({}, clock.now()), { continuation: false });
     expect(again.reused).toBe(true);
     expect(again.summary).toEqual(summary);
     expect(stack.emulator.requests.length).toBe(sent);

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../lib/config/config.js';
 import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
-import type { CleanupDeps } from '../../lib/job/runCleanupJob.js';
+import type { CleanupDeps } from '../../lib/job/types.js';
 import type { LocalStack } from '../../local/stack/startLocalStack.js';
 
 /** Production dependencies pointed at a running local stack, with settings overridden for a test. */

@@ -17,7 +17,7 @@ export function useLocalStack(options?: LocalStackOptions): LocalStack {
   return new Proxy({} as LocalStack, {
     get(_target, key) {
       if (current === undefined) throw new Error('the local stack is not started yet: use it inside tests and hooks');
-      return Reflect.get(current, key);
+      return Reflect.get(current, key) as unknown;
     },
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CleanupTarget } from '../../../lib/job/cleanupJob.js';
+import type { CleanupTarget } from '../../../lib/modelarts/CleanupTarget.js';
 import { TargetAllowList } from '../../../lib/config/TargetAllowList.js';
 
 const v1 = (projectId: string, dataAnnotationId: string): CleanupTarget => ({ api: 'v1', projectId, dataAnnotationId });

@@ -20,7 +20,7 @@ describe('createAuthFromConfig', () => {
     const config = loadConfig({ ...BASE, MODELARTS_AUTH: 'aksk', MODELARTS_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' });
 
     // Act
-    const auth = createAuthFromConfig(config, { env: {}, fetchSecret: async () => { reads += 1; return '{}'; } });
+    const auth = createAuthFromConfig(config, { env: {}, fetchSecret: () => { reads += 1; return Promise.resolve('{}'); } });
 
     // Assess
     expect(auth?.mode).toBe('aksk');

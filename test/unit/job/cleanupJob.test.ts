@@ -76,7 +76,7 @@ describe('parseCleanupJob', () => {
     const issues = issuesOf({ target: { ...V1_TARGET, datasetId: 'd1' }, imageIds: [ID] });
 
     // Assess
-    expect(issues).toEqual([{ path: 'target', message: expect.stringContaining('exactly one of dataAnnotationId') }]);
+    expect(issues).toEqual([{ path: 'target', message: expect.stringContaining('exactly one of dataAnnotationId') as unknown }]);
   });
 
   it('names target when it has neither dataAnnotationId nor datasetId', () => {
@@ -84,7 +84,7 @@ describe('parseCleanupJob', () => {
     const issues = issuesOf({ target: { projectId: 'p1' }, imageIds: [ID] });
 
     // Assess
-    expect(issues).toEqual([{ path: 'target', message: expect.stringContaining('exactly one of dataAnnotationId') }]);
+    expect(issues).toEqual([{ path: 'target', message: expect.stringContaining('exactly one of dataAnnotationId') as unknown }]);
   });
 
   it('names target.deleteSource when given on a v1 target', () => {
@@ -140,7 +140,7 @@ describe('parseCleanupJob', () => {
     const issues = issuesOf({ target: V1_TARGET, imageIds: [ID], options: { chunksize: 5 } });
 
     // Assess
-    expect(issues).toEqual([{ path: 'options', message: expect.stringContaining('chunksize') }]);
+    expect(issues).toEqual([{ path: 'options', message: expect.stringContaining('chunksize') as unknown }]);
   });
 
   it('refuses an unknown top-level field (strict)', () => {

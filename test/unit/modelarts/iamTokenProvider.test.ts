@@ -27,9 +27,9 @@ function providerWith(options: { now?: () => number; loads?: Array<{ forceFetch?
   return createIamTokenProvider({
     iamEndpoint: emulator.url,
     requestTimeoutMs: 5_000,
-    loadCredentials: async (o = {}) => {
+    loadCredentials: (o = {}) => {
       loads.push(o);
-      return credentials;
+      return Promise.resolve(credentials);
     },
     ...(options.now === undefined ? {} : { now: options.now }),
   });
@@ -122,7 +122,7 @@ describe('createIamTokenProvider', () => {
     const gone = new ModelArtsEmulator();
     const url = await gone.start();
     await gone.stop();
-    const provider = createIamTokenProvider({ iamEndpoint: url, requestTimeoutMs: 2_000, loadCredentials: async () => credentials });
+    const provider = createIamTokenProvider({ iamEndpoint: url, requestTimeoutMs: 2_000, loadCredentials: () => Promise.resolve(credentials) });
 
     // Act
     const error = await provider.getToken().catch((e: unknown) => e);

@@ -7,11 +7,11 @@ import { TEST_ACCESS_KEY, TEST_PASSWORD, TEST_SECRET_KEY, TEST_SECURITY_TOKEN } 
 // stands in for Powertools' getSecret/getParameter, which the loader calls with the same options.
 function fakeStore(values: Array<string | Uint8Array | undefined | Error>) {
   const calls: Array<{ name: string; maxAge: number; forceFetch: boolean }> = [];
-  const fetcher: SecretValueFetcher = async (name, options) => {
+  const fetcher: SecretValueFetcher = (name, options) => {
     calls.push({ name, ...options });
     const value = values[Math.min(calls.length - 1, values.length - 1)];
-    if (value instanceof Error) throw value;
-    return value;
+    if (value instanceof Error) return Promise.reject(value);
+    return Promise.resolve(value);
   };
   return { fetcher, calls };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, type RetryPolicy } from '../../../lib/pipeline/backoff.js';
-import type { CleanupTarget } from '../../../lib/job/cleanupJob.js';
+import type { CleanupTarget } from '../../../lib/modelarts/CleanupTarget.js';
 import { classifyResponse, type ServiceFailure } from '../../../lib/modelarts/classifyFailure.js';
 import type { Clock } from '../../../lib/core/clock.js';
 import { createChunkDeleter, type ChunkDeleterDeps } from '../../../lib/pipeline/deleteChunk.js';
@@ -24,9 +24,10 @@ function fakeClock(randomValue = 0.5): Clock & { sleeps: number[] } {
   return {
     sleeps,
     now: () => now,
-    sleep: async (ms: number) => {
+    sleep: (ms: number) => {
       sleeps.push(ms);
       now += ms;
+      return Promise.resolve();
     },
     random: () => randomValue,
   };
@@ -37,11 +38,11 @@ function scriptedClient(...results: DeleteBatchResult[]): ModelArtsClient & { ca
   const calls: string[][] = [];
   return {
     calls,
-    async deleteBatch(_target, imageIds) {
+    deleteBatch(_target, imageIds) {
       calls.push([...imageIds]);
       const result = results[Math.min(calls.length - 1, results.length - 1)];
-      if (result === undefined) throw new Error('no scripted result');
-      return result;
+      if (result === undefined) return Promise.reject(new Error('no scripted result'));
+      return Promise.resolve(result);
     },
   };
 }
@@ -51,12 +52,12 @@ function v1LikeClient(gone: ReadonlySet<string>): ModelArtsClient & { calls: str
   const calls: string[][] = [];
   return {
     calls,
-    async deleteBatch(_target, imageIds) {
+    deleteBatch(_target, imageIds) {
       calls.push([...imageIds]);
       if (imageIds.some((id) => gone.has(id))) {
-        return batchFailed({ failureClass: classifyResponse(400, 'ModelArts.4420'), status: 400, code: 'ModelArts.4420', message: 'image not found' });
+        return Promise.resolve(batchFailed({ failureClass: classifyResponse(400, 'ModelArts.4420'), status: 400, code: 'ModelArts.4420', message: 'image not found' }));
       }
-      return allOk(imageIds.length);
+      return Promise.resolve(allOk(imageIds.length));
     },
   };
 }
@@ -362,9 +363,9 @@ describe('createChunkDeleter', () => {
     // Prepare
     const targets: CleanupTarget[] = [];
     const client: ModelArtsClient = {
-      async deleteBatch(target, imageIds) {
+      deleteBatch(target, imageIds) {
         targets.push(target);
-        return allOk(imageIds.length);
+        return Promise.resolve(allOk(imageIds.length));
       },
     };
     const { deleteChunk } = deleterWith(client, { target: V2_TARGET });

@@ -13,8 +13,13 @@ function chunksOf(count: number, size: number): ImageRef[][] {
   return Array.from({ length: count }, (_, c) => Array.from({ length: size }, (_, i) => ({ id: hexId(c * size + i + 1), position: c * size + i + 1 })));
 }
 
-async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
+/** The items as an async source (what the pipeline reads chunks from), calling `onPull` as each one is pulled. */
+// eslint-disable-next-line @typescript-eslint/require-await -- the source must be async and has nothing to await; these tests count microtasks, so it stays a plain async generator
+async function* fromArray<T>(items: readonly T[], onPull: () => void = () => {}): AsyncGenerator<T> {
+  for (const item of items) {
+    onPull();
+    yield item;
+  }
 }
 
 const deletedAll = (refs: readonly ImageRef[]): OutcomeRecord[] => refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'deleted' }));
@@ -97,7 +102,7 @@ describe('deleteImagesInChunks', () => {
   it('gives every ID exactly one outcome', async () => {
     // Prepare
     const chunks = chunksOf(25, 4);
-    const deleteChunk: ChunkDeleter = async (refs) => deletedAll(refs);
+    const deleteChunk: ChunkDeleter = (refs) => Promise.resolve(deletedAll(refs));
     const received: OutcomeRecord[] = [];
 
     // Act
@@ -113,9 +118,9 @@ describe('deleteImagesInChunks', () => {
   it('turns a chunk whose deleter rejects into failed INTERNAL_ERROR outcomes and carries on', async () => {
     // Prepare
     const chunks = chunksOf(3, 2);
-    const deleteChunk: ChunkDeleter = async (refs) => {
-      if (refs[0]?.position === 3) throw new Error('bug in the deleter');
-      return deletedAll(refs);
+    const deleteChunk: ChunkDeleter = (refs) => {
+      if (refs[0]?.position === 3) return Promise.reject(new Error('bug in the deleter'));
+      return Promise.resolve(deletedAll(refs));
     };
     const received: OutcomeRecord[] = [];
 
@@ -136,6 +141,7 @@ describe('deleteImagesInChunks', () => {
 
   it('renders a non-Error rejection as the message', async () => {
     // Prepare
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the point of the test: a deleter that rejects with something other than an Error
     const deleteChunk: ChunkDeleter = () => Promise.reject('plain string');
     const received: OutcomeRecord[] = [];
 
@@ -165,12 +171,7 @@ describe('deleteImagesInChunks', () => {
     // Prepare
     const maxInFlight = 3;
     let pulled = 0;
-    async function* source(): AsyncGenerator<ImageRef[]> {
-      for (const chunk of chunksOf(50, 1)) {
-        pulled += 1;
-        yield chunk;
-      }
-    }
+    const source = () => fromArray(chunksOf(50, 1), () => { pulled += 1; });
     const { deleteChunk, pending } = controllableDeleter();
     const done = deleteImagesInChunks({ chunks: source(), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: () => {} });
 
@@ -202,12 +203,7 @@ describe('deleteImagesInChunks', () => {
     // Prepare
     const maxInFlight = 3;
     let pulled = 0;
-    async function* source(): AsyncGenerator<ImageRef[]> {
-      for (const chunk of chunksOf(10, 1)) {
-        pulled += 1;
-        yield chunk;
-      }
-    }
+    const source = () => fromArray(chunksOf(10, 1), () => { pulled += 1; });
     const { deleteChunk, pending } = controllableDeleter();
 
     // Act
@@ -253,9 +249,9 @@ describe('deleteImagesInChunks', () => {
   it('resolves without calling anything for no chunks', async () => {
     // Prepare
     let calls = 0;
-    const deleteChunk: ChunkDeleter = async (refs) => {
+    const deleteChunk: ChunkDeleter = (refs) => {
       calls += 1;
-      return deletedAll(refs);
+      return Promise.resolve(deletedAll(refs));
     };
 
     // Act
@@ -267,7 +263,7 @@ describe('deleteImagesInChunks', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxInFlight=%s with a RangeError', async (maxInFlight) => {
     // Prepare
-    const deleteChunk: ChunkDeleter = async (refs) => deletedAll(refs);
+    const deleteChunk: ChunkDeleter = (refs) => Promise.resolve(deletedAll(refs));
 
     // Act
     const running = deleteImagesInChunks({ chunks: fromArray(chunksOf(1, 1)), deleteChunk, maxChunksInProgress: maxInFlight, onOutcomes: () => {} });

@@ -20,11 +20,17 @@ afterEach(() => {
   if (disabled !== undefined) process.env.POWERTOOLS_METRICS_DISABLED = disabled;
 });
 
+/** An EMF line, as far as these tests read it: the metadata under `_aws`, the values and dimensions at the top level. */
+interface EmfLine {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  [key: string]: unknown;
+}
+
 // A Metrics instance whose EMF lines are kept.
-function capturingMetrics(): { metrics: Metrics; lines: Array<Record<string, any>> } {
-  const lines: Array<Record<string, any>> = [];
+function capturingMetrics(): { metrics: Metrics; lines: EmfLine[] } {
+  const lines: EmfLine[] = [];
   const metrics = new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' });
-  Object.assign(metrics as unknown as { console: unknown }, { console: { log: (line: string) => lines.push(JSON.parse(line)), warn: () => undefined } });
+  Object.assign(metrics as unknown as { console: unknown }, { console: { log: (line: string) => lines.push(JSON.parse(line) as EmfLine), warn: () => undefined } });
   return { metrics, lines };
 }
 
@@ -40,10 +46,10 @@ describe('emitJobMetrics', () => {
     // Assess
     const [counts, ...latencyLines] = lines;
     expect(counts).toMatchObject({ ImagesDeleted: 12, ImagesFailed: 2, ImagesAlreadyDeleted: 3, ImagesInvalid: 2, ThrottledRequests: 4, Requests: 9, trigger: 'queue', service: 'image-cleanup' });
-    expect(counts!._aws.CloudWatchMetrics[0].Namespace).toBe('ImageCleanup');
-    expect(counts!._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['service', 'trigger']));
+    expect(counts!._aws.CloudWatchMetrics[0]!.Namespace).toBe('ImageCleanup');
+    expect(counts!._aws.CloudWatchMetrics[0]!.Dimensions[0]).toEqual(expect.arrayContaining(['service', 'trigger']));
     expect(latencyLines).toHaveLength(3);
     expect(latencyLines.flatMap((line) => line.ChunkLatency)).toEqual(latencies);
-    expect(latencyLines.every((line) => line.trigger === 'queue' && line._aws.CloudWatchMetrics[0].Metrics[0].Unit === 'Milliseconds')).toBe(true);
+    expect(latencyLines.every((line) => line.trigger === 'queue' && line._aws.CloudWatchMetrics[0]!.Metrics[0]!.Unit === 'Milliseconds')).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import type { S3Event, SQSEvent } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { QueueMessageError } from '../../../lib/core/errors.js';
@@ -5,8 +6,9 @@ import { readQueueMessage } from '../../../lib/triggers/queueMessage.js';
 import { sqsRecord } from '../../support/sqsEvents.js';
 
 const TARGET = { projectId: 'cc0f0990a56f4a1b9e41c85e79cc511c', dataAnnotationId: '282' };
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8')).Records[0];
-const s3Body = (name: string) => JSON.parse(sample(name).body);
+const sample = (name: string) => (JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8')) as SQSEvent).Records[0]!;
+const s3Body = (name: string) => JSON.parse(sample(name).body) as S3Event;
+const snsBody = (name: string) => JSON.parse(sample(name).body) as Record<string, unknown>;
 
 // Reads a record expected to be refused and returns the QueueMessageError.
 function refusal(record: unknown): QueueMessageError {
@@ -58,7 +60,7 @@ describe('readQueueMessage', () => {
   it('decodes the URL-encoded key of a notification ("+" is a space)', () => {
     // Prepare
     const event = s3Body('sqs-s3-notification.json');
-    event.Records[0].s3.object.key = 'pending/v1/p/282/old+images%C3%A9.txt';
+    event.Records[0]!.s3.object.key = 'pending/v1/p/282/old+images%C3%A9.txt';
 
     // Act
     const work = readQueueMessage(sqsRecord(JSON.stringify(event)));
@@ -69,7 +71,7 @@ describe('readQueueMessage', () => {
 
   it.each([
     ['directly', (test: object) => test],
-    ['through SNS', (test: object) => ({ ...JSON.parse(sample('sqs-sns-s3-notification.json').body), Message: JSON.stringify(test) })],
+    ['through SNS', (test: object) => ({ ...snsBody('sqs-sns-s3-notification.json'), Message: JSON.stringify(test) })],
   ])('ignores s3:TestEvent %s', (_label, wrap) => {
     // Prepare
     const test = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-28T17:00:00.000Z', Bucket: 'image-cleanup-manifests', RequestId: 'R', HostId: 'H' };
@@ -84,7 +86,7 @@ describe('readQueueMessage', () => {
   it('ignores a notification without ObjectCreated records', () => {
     // Prepare
     const event = s3Body('sqs-s3-notification.json');
-    event.Records[0].eventName = 'ObjectRemoved:Delete';
+    event.Records[0]!.eventName = 'ObjectRemoved:Delete';
 
     // Act
     const work = readQueueMessage(sqsRecord(JSON.stringify(event)));
@@ -99,7 +101,7 @@ describe('readQueueMessage', () => {
     ['a job with both imageIds and a manifest', sqsRecord(JSON.stringify({ target: TARGET, imageIds: ['x'], manifest: 's3://b/k.txt' }), 'm3'), 'body.manifest'],
     ['a manifest that is not an s3:// URI', sqsRecord(JSON.stringify({ target: TARGET, manifest: 'https://b/k.txt' }), 'm4'), 'body.manifest'],
     ['an S3 notification without a bucket', sqsRecord(JSON.stringify({ Records: [{ ...s3Body('sqs-s3-notification.json').Records[0], s3: { s3SchemaVersion: '1.0', configurationId: 'x', object: { key: 'pending/a.txt' } } }] }), 'm5'), 'body.Records.0.s3.bucket'],
-    ['an SNS notification whose Message is not JSON', sqsRecord(JSON.stringify({ ...JSON.parse(sample('sqs-sns-s3-notification.json').body), Message: 'hello' }), 'm6'), 'body.Message'],
+    ['an SNS notification whose Message is not JSON', sqsRecord(JSON.stringify({ ...snsBody('sqs-sns-s3-notification.json'), Message: 'hello' }), 'm6'), 'body.Message'],
     ['a record without its attributes', { ...sqsRecord('{}', 'm7'), attributes: undefined }, 'attributes'],
   ])('refuses %s, naming the message and the field', (_label, record, path) => {
     // Act

@@ -1,21 +1,19 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { targetSchema, type CleanupJob, type CleanupTarget } from './cleanupJob.js';
+import { targetSchema, type CleanupTarget } from '../modelarts/CleanupTarget.js';
+import type { CleanupJob } from './cleanupJob.js';
+import type { JobEntry } from '../pipeline/JobEntry.js';
 import type { Config } from '../config/config.js';
 import { JobValidationError } from '../core/errors.js';
 import { ManifestError } from '../manifest/ManifestError.js';
 import { manifestFormatOf } from '../manifest/manifestFormat.js';
-import { checkManifestLocation, parseS3Uri, type CheckManifestOptions, type ManifestLocation } from '../manifest/manifestLocation.js';
+import { checkManifestLocation, type CheckManifestOptions, type ManifestLocation } from '../manifest/manifestLocation.js';
+import { parseS3Uri } from '../aws/s3Uri.js';
 import { targetFromManifestKey } from '../manifest/manifestTarget.js';
 import { readManifestEntries, type ManifestTargetFields } from '../manifest/readManifestEntries.js';
 import { toValidationIssues } from '../core/zodIssues.js';
+import { isConditionFailure } from '../aws/isConditionFailure.js';
 import { isS3NotFound } from '../aws/isS3NotFound.js';
-
-/** One entry of a job: a candidate ID and its 1-based line (manifest) or place (inline list). */
-export interface JobEntry {
-  position: number;
-  value: unknown;
-}
 
 /** Where a job's entries come from, checked by a preparing pass before anything is deleted. */
 export interface JobSource {
@@ -53,6 +51,7 @@ export async function prepareJobSource(job: CleanupJob, deps: JobSourceDeps, acc
     return {
       target: job.target as CleanupTarget,
       entryCount: ids.length,
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async generator with nothing to wait for: every source is read as an AsyncIterable
       async *entries() {
         for (const [index, value] of ids.entries()) yield { position: index + 1, value };
       },
@@ -118,9 +117,8 @@ async function openManifest(s3: S3Client, location: ManifestLocation, etag?: str
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(etag === undefined ? {} : { IfMatch: etag }) }));
     return { body: object.Body as Readable, etag: object.ETag };
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (isS3NotFound(error)) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: no such object` }]);
-    if (status === 412) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: the manifest changed while the job ran; start a new job for the new version` }]);
+    if (etag !== undefined && isConditionFailure(error)) throw new JobValidationError([{ path: 'manifest', message: `${location.uri}: the manifest changed while the job ran; start a new job for the new version` }]);
     throw error;
   }
 }

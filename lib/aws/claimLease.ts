@@ -1,9 +1,11 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '../core/clock.js';
+import { isConditionFailure } from './isConditionFailure.js';
 import { isS3NotFound } from './isS3NotFound.js';
 
-/** What a claim object holds. */
-export interface ClaimRecord {
+/** What a lease object holds. */
+export interface LeaseRecord {
+  /** What is leased: a manifest key, a job id, an assembly (the field keeps its first name). */
   manifestKey: string;
   /** Who holds it: a Lambda request id. */
   owner: string;
@@ -12,23 +14,24 @@ export interface ClaimRecord {
   expiresAt: string;
 }
 
-/** A claim held by this run; release it once the manifest is moved out of pending. */
-export interface ManifestClaim {
+/** A lease held by this run; release it when the work it guards is done. */
+export interface Lease {
   claimKey: string;
   /** True when an expired claim of a crashed run was taken over. */
   tookOver: boolean;
   release(): Promise<void>;
 }
 
-/** Dependencies of {@link claimManifest}. */
-export interface ClaimDeps {
+/** Dependencies of {@link claimLease}. */
+export interface LeaseDeps {
   s3: S3Client;
   bucket: string;
   clock: Pick<Clock, 'now'>;
 }
 
 /**
- * Claims a manifest so that no other run processes it at the same time, with an S3 conditional
+ * Takes a lease on a piece of work (a pending manifest, a job, a split job's assembly) so that no
+ * other run does it at the same time, with an S3 conditional
  * write: `If-None-Match: *` creates the claim object only if none exists; S3 lets exactly one of
  * several concurrent writers win. A claim whose `expiresAt` has passed (its run crashed or was
  * killed) is taken over with `If-Match` on the ETag read, so two runs taking over the same stale
@@ -36,9 +39,9 @@ export interface ClaimDeps {
  *
  * @returns the claim, or undefined when another run holds a live claim.
  */
-export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimKey: string, claim: { owner: string; expiresAt: number }): Promise<ManifestClaim | undefined> {
+export async function claimLease(deps: LeaseDeps, manifestKey: string, claimKey: string, claim: { owner: string; expiresAt: number }): Promise<Lease | undefined> {
   const { s3, bucket, clock } = deps;
-  const body = JSON.stringify({ manifestKey, owner: claim.owner, claimedAt: new Date(clock.now()).toISOString(), expiresAt: new Date(claim.expiresAt).toISOString() } satisfies ClaimRecord);
+  const body = JSON.stringify({ manifestKey, owner: claim.owner, claimedAt: new Date(clock.now()).toISOString(), expiresAt: new Date(claim.expiresAt).toISOString() } satisfies LeaseRecord);
   const put = async (condition: { IfNoneMatch: '*' } | { IfMatch: string }) => {
     try {
       const written = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: body, ContentType: 'application/json', ...condition }));
@@ -48,7 +51,7 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
       throw error;
     }
   };
-  const held = (etag: string, tookOver: boolean): ManifestClaim => ({
+  const held = (etag: string, tookOver: boolean): Lease => ({
     claimKey,
     tookOver,
     async release() {
@@ -66,7 +69,7 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
     const created = await put({ IfNoneMatch: '*' });
     if (created !== undefined) return held(created, false);
 
-    let current: { record: Partial<ClaimRecord>; etag: string };
+    let current: { record: Partial<LeaseRecord>; etag: string };
     try {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: claimKey }));
       current = { record: parseClaim(await object.Body?.transformToString('utf8')), etag: object.ETag as string };
@@ -83,17 +86,11 @@ export async function claimManifest(deps: ClaimDeps, manifestKey: string, claimK
   return undefined;
 }
 
-function parseClaim(text: string | undefined): Partial<ClaimRecord> {
+function parseClaim(text: string | undefined): Partial<LeaseRecord> {
   try {
     const parsed = JSON.parse(text ?? '') as unknown;
     return typeof parsed === 'object' && parsed !== null ? (parsed) : {};
   } catch {
     return {};
   }
-}
-
-// 412 when the condition does not hold; 409 when S3 saw a concurrent conditional write.
-function isConditionFailure(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 412 || status === 409;
 }
