@@ -95,6 +95,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
-    exclude: { path: ['^node_modules', '^\\.serverless', '^bench/results'] },
+    exclude: { path: ['^\\.serverless', '^bench/results'] },
   },
 };

@@ -22,10 +22,7 @@ export type ManifestItem =
 export interface ReadManifestOptions {
   /** Largest `.json` manifest (decompressed), which is parsed whole. @default 10 MiB */
   maxJsonBytes?: number;
-  /**
-   * JSON Lines only: each entry's line is its object's `"line"` field, not its place in the file.
-   * For the part manifests of a split job (lib/scaleout/planScaleOut.ts), so reports keep the original lines.
-   */
+  /** JSON Lines only: each entry's line is its `"line"` field (a split job's part manifests keep the original lines). */
   lineField?: boolean;
 }
 

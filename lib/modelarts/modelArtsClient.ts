@@ -36,10 +36,6 @@ export interface DeleteBatchOptions {
   deadline?: number;
 }
 
-// Defined with the classifier, which must know it and may not import this module; exported here too,
-// since it is this client's answer.
-export { TIME_BUDGET_SPENT } from './classifyFailure.js';
-
 /**
  * Called when the service refused a request's credentials; resolves true when one more attempt
  * with renewed credentials (a fresh token, a fresh signature date) is worthwhile. `request` is the

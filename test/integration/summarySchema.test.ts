@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
 import type { JobSummary } from '../../lib/report/jobSummary.js';
-import { summaryJsonSchema } from '../../lib/report/summaryJsonSchema.js';
+import { summaryJsonSchema } from '../../scripts/summaryJsonSchema.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { jobSummarySchema, SUMMARY_FORMAT_VERSION } from './jobSummary.js';
+import { jobSummarySchema, SUMMARY_FORMAT_VERSION } from '../lib/report/jobSummary.js';
 
-/** The JSON Schema (draft 2020-12) of `summary.json`, as published in `schemas/summary.schema.json`. */
+/** The JSON Schema (draft 2020-12) of `summary.json`, as published in `schemas/summary.schema.json` (a build step, not part of the function). */
 export function summaryJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(jobSummarySchema, { target: 'draft-2020-12' }),
