@@ -1,5 +1,5 @@
 // `npm run bench:manifest`: a 1,000,000-ID manifest through the whole pipeline, in bounded memory.
-// See README "Benchmarks" and issue 5.
+// See docs/throughput.md "Benchmarks" and issue 5.
 //
 //   1. Generates the manifest (deterministic from --seed: 1% invalid lines, 1% repeats, distinct
 //      valid IDs otherwise; bench/manifestData.ts) and streams it into the local S3's manifest
@@ -237,7 +237,7 @@ try {
     ...process.env,
     ...stackEnv,
     MODELARTS_ENDPOINT: emulator.url,
-    // The guard rails (README "Safety"): this one target, and a cap that lets the whole manifest through.
+    // The guard rails (docs/safety.md): this one target, and a cap that lets the whole manifest through.
     ALLOWED_TARGETS: `${PROJECT}/${CONTAINER.containerId}`,
     MAX_IDS_PER_JOB: String(options.ids),
     POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'INFO',

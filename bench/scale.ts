@@ -1,5 +1,5 @@
 // `npm run bench:scale`: a split job run by 1 and by 4 queue workers, each in a process of its own
-// (as Lambda instances), sharing one rate-limited service. See README "Scale-out".
+// (as Lambda instances), sharing one rate-limited service. See docs/scale-out.md.
 //
 // The emulator runs in its own process: latency 100 ms ± 10 ms, a gateway rate limit of 200
 // requests/s (a token bucket with one second of burst) the client is not told, chunks of 100 IDs:

@@ -1,5 +1,5 @@
 // `npm run bench:throughput`: our pipeline against the service's limit, side by side with a naive
-// client, on one emulator running in a process of its own. See README "Throughput".
+// client, on one emulator running in a process of its own. See docs/throughput.md.
 //
 // The emulator: latency 150 ms ± 50 ms, a gateway rate limit of 30 requests/s (a token bucket with
 // one second of burst) that the client is not told, 2% of requests answered 503 (seeded), chunks

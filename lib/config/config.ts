@@ -15,7 +15,7 @@ const booleanFlag = z
   .default('false')
   .transform((value) => value === 'true' || value === '1');
 
-/** The environment variables image-cleanup reads, with their defaults. Documented in the README. */
+/** The environment variables image-cleanup reads, with their defaults. Documented in docs/configuration.md. */
 export const configSchema = z.object({
   REPORT_BUCKET: z.string({ error: 'expected the name of the S3 bucket for reports' }).min(3, 'expected the name of the S3 bucket for reports'),
   REPORT_PREFIX: z
@@ -36,13 +36,13 @@ export const configSchema = z.object({
   S3_FORCE_PATH_STYLE: booleanFlag,
   // Powertools Metrics' own switch (the local demo, tests and benchmarks set it).
   POWERTOOLS_METRICS_DISABLED: booleanFlag,
-  // Authentication towards ModelArts (README "Authentication"); cross-field rules in lib/deps/createAuthFromConfig.ts.
+  // Authentication towards ModelArts (docs/configuration.md "Authentication"); cross-field rules in lib/deps/createAuthFromConfig.ts.
   MODELARTS_AUTH: z.enum(['none', 'aksk', 'token'], { error: 'expected none, aksk or token' }).default('none'),
   MODELARTS_IAM_ENDPOINT: z.url({ error: 'expected the IAM endpoint URL, e.g. https://iam.cn-north-4.myhuaweicloud.com' }).optional(),
   MODELARTS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_PARAMETER: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_MAX_AGE_S: positiveInt(300, 86_400),
-  // Guard rails for an irreversible delete (README "Safety").
+  // Guard rails for an irreversible delete (docs/safety.md).
   ALLOWED_TARGETS: z
     .string()
     .default('')
@@ -57,7 +57,7 @@ export const configSchema = z.object({
   MAX_IDS_PER_JOB: positiveInt(100_000),
   FAILURE_THRESHOLD_MIN_ATTEMPTED: positiveInt(1_000),
   FAILURE_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.5),
-  // Scale-out (README "Scale-out"): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
+  // Scale-out (docs/scale-out.md): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
   SCALE_OUT_THRESHOLD: positiveInt(500_000),
   SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
   // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.

@@ -18,7 +18,7 @@ export const jobOptionsSchema = z
     /** A job with more entries than MAX_IDS_PER_JOB runs only when this equals its number of entries. */
     confirmEntries: z.number({ error: 'expected the number of entries in the job' }).int().min(1).optional(),
     /**
-     * Scale-out of a manifest job over the work queue's workers (README "Scale-out"): `true` splits it
+     * Scale-out of a manifest job over the work queue's workers (docs/scale-out.md): `true` splits it
      * whatever its size, `false` never; `partSize` overrides SCALE_OUT_PART_SIZE. @default by SCALE_OUT_THRESHOLD
      */
     scaleOut: z

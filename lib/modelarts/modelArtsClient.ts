@@ -209,7 +209,7 @@ function readV2(json: unknown, count: number, status: number, withId: { requestI
   if (body.results.length !== count) {
     return { kind: 'batch_failed', failure: malformed(status, `${body.results.length} results for ${count} samples`), ...withId };
   }
-  // Results carry no ID: they are matched to the request by position (see the README).
+  // Results carry no ID: they are matched to the request by position (see docs/limits.md).
   const items = body.results.map((result: unknown) => {
     const item = result as { success?: unknown };
     if (item?.success === true) return { ok: true as const };

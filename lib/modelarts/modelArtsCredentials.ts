@@ -88,7 +88,7 @@ const NOT_RETRYABLE_AWS_ERRORS = new Set(['AccessDeniedException', 'ResourceNotF
 /**
  * Creates the loader of ModelArts credentials for one mode. Nothing is read until the first call
  * (no AWS call at cold start). From Secrets Manager or SSM Parameter Store the value is a JSON
- * object (see the README, "Authentication"), validated with zod and cached by Powertools
+ * object (see the docs/configuration.md "Authentication"), validated with zod and cached by Powertools
  * Parameters for `maxAgeSeconds`; from the environment (local stack only) the `MODELARTS_*`
  * variables. Errors name the source and the fields, never a value.
  *

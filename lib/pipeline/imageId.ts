@@ -1,7 +1,7 @@
 /** An image (v1) or sample (v2) ID as the annotation service writes it: 32 lowercase hex characters. */
 export type ImageId = string;
 
-/** The shape every known image ID has (inferred from the documentation's examples; see the README). */
+/** The shape every known image ID has (inferred from the documentation's examples; see docs/limits.md). */
 export const IMAGE_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 /** Result of checking one candidate ID: the ID, or why it was refused. */

@@ -49,7 +49,7 @@ const targetOutputSchema = z.discriminatedUnion('api', [
 
 /**
  * Schema of `summary.json`, the report's front page. Published as JSON Schema in
- * `schemas/summary.schema.json` (`npm run schema`); documented in the README.
+ * `schemas/summary.schema.json` (`npm run schema`); documented in docs/report-format.md.
  */
 export const jobSummarySchema = z
   .object({

@@ -5,7 +5,7 @@ const count = z.number().int().min(0);
 const outcomeCounts = jobSummarySchema.shape.counts.omit({ received: true });
 
 /**
- * `progress.json` of a split job (README "Scale-out"): updated by the workers when a part ends and
+ * `progress.json` of a split job (docs/scale-out.md): updated by the workers when a part ends and
  * every ~10 s while one runs; printed by `npm run job -- status <job-id>`.
  */
 export const jobProgressSchema = z.object({

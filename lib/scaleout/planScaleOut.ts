@@ -21,7 +21,7 @@ import { writeJobProgress } from './writeJobProgress.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
 
 /**
- * Splits a big manifest job into parts run by the work queue's workers (README "Scale-out"), or
+ * Splits a big manifest job into parts run by the work queue's workers (docs/scale-out.md), or
  * leaves it alone (undefined): inline jobs, jobs with `options.scaleOut: false`, jobs at or under
  * `SCALE_OUT_THRESHOLD` entries (unless `options.scaleOut` forces a split), and jobs that already
  * started unsplit (they have a checkpoint) run as they are.

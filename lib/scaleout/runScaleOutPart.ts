@@ -31,7 +31,7 @@ export interface ScaleOutPartResult {
 const PROGRESS_INTERVAL_MS = 10_000;
 
 /**
- * Runs one part of a split job (a `{"runPart": {"jobId", "part"}}` message; README "Scale-out") as
+ * Runs one part of a split job (a `{"runPart": {"jobId", "part"}}` message; docs/scale-out.md) as
  * a sub-job, reusing the job machinery whole: `runCleanupJob` on the part manifest, with its own
  * idempotency id `{jobId}.part-0001` (so a part delivered twice runs once: its claim, then its
  * summary, say so), its own report folder `parts/part-0001/` under the job, its own checkpoint, and

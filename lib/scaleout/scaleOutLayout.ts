@@ -1,6 +1,6 @@
 import { reportLocation, type ReportLocation } from '../report/ReportLocation.js';
 
-/** The keys of a split job (README "Scale-out"), all in its report folder. */
+/** The keys of a split job (docs/scale-out.md), all in its report folder. */
 export interface ScaleOutLayout {
   /** The job's own report folder: its final `summary.json`, `failed.csv`, `results.jsonl.gz`. */
   job: ReportLocation;

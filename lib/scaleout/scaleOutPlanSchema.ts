@@ -4,7 +4,7 @@ import { jobSummarySchema, triggerInfoSchema } from '../report/jobSummary.js';
 const count = z.number().int().min(0);
 
 /**
- * `plan.json` of a split job (README "Scale-out"), written by lib/scaleout/planScaleOut.ts once its part
+ * `plan.json` of a split job (docs/scale-out.md), written by lib/scaleout/planScaleOut.ts once its part
  * manifests are in S3: what each part holds, and everything a worker needs to run one and to
  * assemble the final report. `queued` turns true once every part's message is on the work queue.
  */

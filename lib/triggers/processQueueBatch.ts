@@ -21,7 +21,7 @@ export type QueueRecordResult =
  * message succeeds or fails alone, and only the failures are reported in `batchItemFailures`, so
  * SQS redelivers just those (and moves them to the dead-letter queue after `maxReceiveCount`).
  * Messages run one after the other, so a worker never has more than one job's requests in flight
- * (see the capacity arithmetic in the README). A batch where every message fails reports every
+ * (see the capacity arithmetic in docs/deployment.md). A batch where every message fails reports every
  * message rather than throwing, so the answer is the same whatever the mix.
  */
 export async function processQueueBatch(event: SQSEvent, deps: CleanupDeps, context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<SQSBatchResponse> {

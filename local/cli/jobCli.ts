@@ -1,5 +1,5 @@
 // `npm run job -- status <job-id> [--watch]`: prints a job's progress with a progress bar — a
-// split job's progress.json (README "Scale-out"), or the summary of a job that ran unsplit.
+// split job's progress.json (docs/scale-out.md), or the summary of a job that ran unsplit.
 // Reads REPORT_BUCKET and REPORT_PREFIX from the environment; S3 is AWS, or the local stack when
 // AWS_ENDPOINT_URL_S3 and S3_FORCE_PATH_STYLE point at it (`set -a; . ./.stack.env; set +a`).
 // With --watch, prints again every 5 s until the job is done (at most one hour).

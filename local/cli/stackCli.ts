@@ -13,7 +13,7 @@ import { seedSampleData } from '../stack/sampleData.js';
 import { startLocalStack } from '../stack/startLocalStack.js';
 
 const { values } = parseArgs({ options: { 'aws-port': { type: 'string', default: '0' }, 'modelarts-port': { type: 'string', default: '0' }, 'no-seed': { type: 'boolean', default: false }, workers: { type: 'string', default: '0' } } });
-// --workers N: N queue workers in processes of their own, as N Lambda instances (README "Scale-out"); 0: one, in this process.
+// --workers N: N queue workers in processes of their own, as N Lambda instances (docs/scale-out.md); 0: one, in this process.
 const workerCount = Number(values.workers);
 if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > 64) throw new Error(`--workers: expected a whole number from 0 to 64, got "${values.workers}"`);
 const stack = await startLocalStack({ awsPort: Number(values['aws-port']), modelArtsPort: Number(values['modelarts-port']) });

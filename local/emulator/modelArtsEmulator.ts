@@ -43,7 +43,7 @@ export interface EmulatorSettings extends EmulatorAuthSettings {
   maxBatchSize: number;
   /**
    * What v1 does when a batch names an ID the job does not hold. The real behaviour is inferred
-   * (see the README): `fail_batch` answers 400 ModelArts.4420 and deletes nothing;
+   * (see docs/limits.md): `fail_batch` answers 400 ModelArts.4420 and deletes nothing;
    * `ignore` deletes the others and succeeds. @default 'fail_batch'
    */
   v1UnknownIds: 'fail_batch' | 'ignore';

@@ -56,7 +56,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     S3_FORCE_PATH_STYLE: 'true',
     REPORT_BUCKET: reportBucket,
     MODELARTS_ENDPOINT: modelArtsUrl,
-    // The local stack may delete from any target; deployments list theirs (README "Safety").
+    // The local stack may delete from any target; deployments list theirs (docs/safety.md).
     ALLOWED_TARGETS: '*',
     // With `emulator.auth` set, made-up credentials for it (MODELARTS_AUTH and MODELARTS_*).
     ...registerLocalCredentials(emulator),
