@@ -13,7 +13,7 @@ import { writeJobSummary } from '../report/writeJobSummary.js';
 import { listPartFiles } from './listPartFiles.js';
 import type { ScaleOutLayout } from './scaleOutLayout.js';
 import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
-import { scaleOutSummary } from './scaleOutSummary.js';
+import { planFacts } from './planFacts.js';
 import { stopMarkerSchema, type StopMarker } from './stopMarkerSchema.js';
 import { writeJobProgress } from './writeJobProgress.js';
 
@@ -96,23 +96,15 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
   const skipped = parts.filter((part) => part.status === 'stopped_failure_threshold').length;
   const crossing = stop === undefined ? undefined : `part ${stop.part} of ${plan.parts.length} crossed it (${stop.reason})`;
   return buildJobSummary({
-    jobId: plan.jobId,
-    jobIdSource: plan.jobIdSource,
-    trigger: plan.trigger,
-    target: plan.target,
-    options: plan.options,
-    received: plan.entries,
+    ...planFacts(plan, layout),
     counts,
     normalized,
-    startedAt: Date.parse(plan.startedAt),
     finishedAt: now,
     invocations,
     stats,
     latency: latency.toJSON(),
-    location: layout.job,
     ...(stop === undefined || crossing === undefined
       ? {}
       : { stop: { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; ${skipped} parts stopped, ${counts.skipped} IDs not attempted are skipped`, crossing, part: stop.part } }),
-    scaleOut: scaleOutSummary(plan, layout),
   });
 }

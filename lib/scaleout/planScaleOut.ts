@@ -7,7 +7,7 @@ import { buildJobSummary } from '../report/buildJobSummary.js';
 import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { createJobStats } from '../pipeline/jobStats.js';
 import { runPartMessage } from './runPartMessage.js';
-import { scaleOutSummary } from './scaleOutSummary.js';
+import { planFacts } from './planFacts.js';
 import type { OutcomeRecord } from '../pipeline/outcome.js';
 import { OutcomeTally } from '../pipeline/OutcomeTally.js';
 import { readS3Json } from '../aws/readS3Json.js';
@@ -138,25 +138,17 @@ function plannedSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, now: number)
   const { job } = layout;
   const settled = Object.values(plan.screened.counts).reduce((sum, n) => sum + n, 0);
   return buildJobSummary({
-    jobId: plan.jobId,
-    jobIdSource: plan.jobIdSource,
-    trigger: plan.trigger,
-    target: plan.target,
-    options: plan.options,
-    received: plan.entries,
+    ...planFacts(plan, layout),
     counts: plan.screened.counts,
     normalized: plan.screened.normalized,
-    startedAt: Date.parse(plan.startedAt),
     finishedAt: now,
     invocations: 1,
     stats: createJobStats(),
     latency: new LatencyHistogram().toJSON(),
-    location: job,
     stop: {
       kind: 'split',
       reason: `split into ${plan.parts.length} parts of up to ${plan.partSize} IDs, one message each on the work queue; ${settled} invalid or repeated entries settled while splitting; progress in ${s3Uri(job.bucket, layout.progressKey)}; summary.json is written when the last part ends`,
       parts: plan.parts.length,
     },
-    scaleOut: scaleOutSummary(plan, layout),
   });
 }

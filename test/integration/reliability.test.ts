@@ -18,7 +18,7 @@ import { failingS3 } from '../support/failingS3.js';
 import { readResults, type ResultLine } from '../support/readResults.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
-import { virtualClock, type VirtualClock } from '../support/virtualClock.js';
+import { virtualClock, type AdvancingClock } from '../support/virtualClock.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 import { testBudget } from '../support/testBudget.js';
 
@@ -36,8 +36,8 @@ beforeEach(() => {
 const silent = () => new Logger({ serviceName: 'image-cleanup-test', logLevel: 'SILENT' });
 
 /** Production deps on a virtual clock: every request moves it 10 ms, sleeps are instant (see test/support/virtualClock.ts). */
-function virtualDeps(env: Record<string, string> = {}): { deps: CleanupDeps; clock: VirtualClock } {
-  const clock = virtualClock(1_900_000_000_000, seededRandom(7));
+function virtualDeps(env: Record<string, string> = {}): { deps: CleanupDeps; clock: AdvancingClock } {
+  const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(7), sleeps: 'advance' });
   const config = loadConfig({ ...stack.env, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', DEADLINE_MARGIN_MS: '1000', REQUEST_TIMEOUT_MS: '1000', ...env });
   const modelArts = clockedModelArts(createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() }), clock, 10);
   const deps = createCleanupDeps(config, { s3: stack.s3, sqs: stack.sqs, clock, modelArts, logger: silent() });
@@ -374,7 +374,7 @@ describe('a report write that fails', () => {
     // Prepare
     const ids = imageIds('summary-fails', 40);
     stack.emulator.seedLabellingJob(PROJECT, '340', ids);
-    const clock = virtualClock(1_900_000_000_000, seededRandom(3));
+    const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(3), sleeps: 'advance' });
     const config = loadConfig({ ...stack.env, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5' });
     const modelArts = clockedModelArts(createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: 5_000, now: () => clock.now() }), clock, 10);
     const s3 = failingS3(stack.s3, 'reports/summary-fails/summary.json');

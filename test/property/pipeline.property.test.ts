@@ -203,7 +203,7 @@ async function checkRun(scenario: Scenario): Promise<void> {
   const faults = scenario.faults.kinds.filter((kind) => kind !== 'hang' || scenario.size <= 80).flatMap((kind) => FAULTS[kind]);
   stack.emulator.settings.randomFaults = scenario.faults.rate > 0 && faults.length > 0 ? { rate: scenario.faults.rate, random: seededRandom(scenario.seed ^ 0x5bd1e995), faults } : undefined;
 
-  const clock = virtualClock(1_900_000_000_000, seededRandom(scenario.seed ^ 0x2545f491));
+  const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(scenario.seed ^ 0x2545f491), sleeps: 'advance' });
   const config = loadConfig({
     ...stack.env,
     RETRY_BASE_MS: '5',

@@ -1,5 +1,5 @@
 import type { ModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
-import type { VirtualClock } from './virtualClock.js';
+import type { AdvancingClock } from './virtualClock.js';
 
 /** One call to the client, as the pipeline made it. */
 export interface ClockedCall {
@@ -16,7 +16,7 @@ export interface ClockedCall {
  * of requests it sent, and a deadline cuts it at a predictable place. Records each call, and
  * which calls timed out on the client's side (ambiguous: the server may have deleted anyway).
  */
-export function clockedModelArts(real: ModelArtsClient, clock: VirtualClock, msPerRequest: number, calls: ClockedCall[] = []): ModelArtsClient & { calls: ClockedCall[] } {
+export function clockedModelArts(real: ModelArtsClient, clock: AdvancingClock, msPerRequest: number, calls: ClockedCall[] = []): ModelArtsClient & { calls: ClockedCall[] } {
   return {
     calls,
     deleteBatch: async (target, ids, options) => {

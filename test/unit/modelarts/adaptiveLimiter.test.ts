@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimiter, type LimiterPermit, type LimiterSignal, type LimiterSnapshot } from '../../../lib/modelarts/adaptiveLimiter.js';
-import { flushMicrotasks, manualClock, type ManualClock } from '../../support/manualClock.js';
+import { flushMicrotasks, virtualClock, type WaitingClock } from '../../support/virtualClock.js';
 
 // The limiter is pure bookkeeping over an injected clock: every test here runs on a manual clock,
 // so schedules are exact and instant.
@@ -14,7 +14,7 @@ interface Held {
 }
 
 /** A limiter with a demand the test controls: `request(n)` queues n acquires; granted permits land in `held`. */
-function harness(options: { min: number; max: number; initial: number }, clock: ManualClock = manualClock()) {
+function harness(options: { min: number; max: number; initial: number }, clock: WaitingClock = virtualClock({ sleeps: 'wait' })) {
   const limiter = new AdaptiveLimiter(options, clock);
   const held: Held[] = [];
   let granted = 0;
@@ -225,7 +225,7 @@ describe('AdaptiveLimiter', () => {
 
   it('paces at 0.9 × the measured send rate after the first throttle, spacing grants evenly', async () => {
     // Prepare: 20 requests granted over one second, unpaced, then a throttle.
-    const clock = manualClock();
+    const clock = virtualClock({ sleeps: 'wait' });
     const h = harness({ min: 1, max: 64, initial: 64 }, clock);
     for (let i = 0; i < 20; i += 1) {
       h.request(1);
@@ -251,7 +251,7 @@ describe('AdaptiveLimiter', () => {
 
   it('regrows the rate only on healthy answers, not with time alone, and faster the longer it has been healthy', async () => {
     // Prepare: paced at 27/s after a throttle at 30/s.
-    const clock = manualClock();
+    const clock = virtualClock({ sleeps: 'wait' });
     const h = harness({ min: 1, max: 64, initial: 64 }, clock);
     for (let i = 0; i < 30; i += 1) {
       h.request(1);
@@ -382,7 +382,7 @@ describe('AdaptiveLimiter', () => {
 
   it('clamps a floor above the ceiling and an initial limit outside them, and refuses nonsense', () => {
     // Prepare
-    const clock = manualClock();
+    const clock = virtualClock({ sleeps: 'wait' });
 
     // Act
     const clamped = new AdaptiveLimiter({ min: 8, max: 4, initial: 1 }, clock).summary();
