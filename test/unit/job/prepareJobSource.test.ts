@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../../lib/core/errors.js';
@@ -342,7 +342,6 @@ describe('prepareJobSource: reading the entries again', () => {
     // Prepare
     const key = `${PREFIX}deleted/list.txt`;
     const { source, uri } = await prepared(key, imageIds('deleted', 2).join('\n'));
-    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
     await stack.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 
     // Act

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptiveLimiter, type LimiterPermit, type LimiterSignal, type LimiterSnapshot } from '../../../lib/modelarts/adaptiveLimiter.js';
 import { flushMicrotasks, virtualClock, type WaitingClock } from '../../support/virtualClock.js';
 
-// The limiter is pure bookkeeping over an injected clock: every test here runs on a manual clock,
+// The limiter is pure bookkeeping over an injected clock: every test here runs on a virtual clock whose sleeps wait for `advance`,
 // so schedules are exact and instant.
 
 interface Held {
