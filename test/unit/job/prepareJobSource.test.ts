@@ -351,3 +351,21 @@ describe('prepareJobSource: reading the entries again', () => {
     await expect(reading).rejects.toThrow(`${uri}: no such object`);
   });
 });
+
+describe('prepareJobSource: known problems', () => {
+  // Looks like a bug (reported, not fixed here): the key convention cannot carry `deleteSource`,
+  // so it always parses to `deleteSource: false`, and settleTarget compares whole targets: a job
+  // that asks for `deleteSource: true` on a manifest under `…/v2/{projectId}/{datasetId}/` is
+  // refused as "different targets" although both name the same dataset. `it.fails` keeps this
+  // visible: once the comparison ignores what a key cannot say, this test fails and becomes a plain `it`.
+  it.fails('accepts deleteSource: true from the job on a v2 key-convention manifest of the same dataset', async () => {
+    // Prepare
+    const { uri } = await put(`${PREFIX}source/v2/${PROJECT}/ds1/list.txt`, imageIds('delete-source', 1).join('\n'));
+
+    // Act
+    const source = await prepareJobSource(parseCleanupJob({ target: { projectId: PROJECT, datasetId: 'ds1', deleteSource: true }, manifest: uri }), deps);
+
+    // Assess
+    expect(source.target).toEqual({ api: 'v2', projectId: PROJECT, datasetId: 'ds1', deleteSource: true });
+  });
+});

@@ -1,0 +1,322 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readS3Json } from '../../../lib/aws/readS3Json.js';
+import { writeS3Json } from '../../../lib/aws/writeS3Json.js';
+import { JobValidationError } from '../../../lib/core/errors.js';
+import { writeCheckpoint } from '../../../lib/job/jobCheckpoint.js';
+import { prepareJob } from '../../../lib/job/prepareJob.js';
+import type { CleanupDeps, PreparedJob } from '../../../lib/job/types.js';
+import { jobSummarySchema } from '../../../lib/report/jobSummary.js';
+import { jobProgressSchema } from '../../../lib/scaleout/jobProgressSchema.js';
+import { planScaleOut } from '../../../lib/scaleout/planScaleOut.js';
+import { scaleOutLayout, type ScaleOutLayout } from '../../../lib/scaleout/scaleOutLayout.js';
+import { scaleOutPlanSchema, type ScaleOutPlan } from '../../../lib/scaleout/scaleOutPlanSchema.js';
+import { createWorkQueues } from '../../../local/stack/createWorkQueues.js';
+import { capturingLogger } from '../../support/capturingLogger.js';
+import { imageIds, stackDeps } from '../../support/stackDeps.js';
+import { useLocalStack } from '../../support/useLocalStack.js';
+import { virtualClock } from '../../support/virtualClock.js';
+
+// The planner against the local stack (fauxqs S3 and SQS): it is called directly on a prepared
+// job; the parts' runs and the final assembly are test/integration/scaleOut.test.ts's.
+const PROJECT = 'cc0f0990a56f4a1b9e41c85e79cc511c';
+const target = { projectId: PROJECT, dataAnnotationId: '282' };
+const T0 = Date.UTC(2026, 11, 2, 9, 0, 0);
+const stack = useLocalStack();
+let bucket: string;
+
+beforeAll(() => {
+  bucket = stack.env.MANIFEST_BUCKET!;
+});
+
+/** Deps on the stack with a work queue of the test's own, so its messages are its alone. */
+async function depsWithQueue(env: Record<string, string> = {}, overrides: Partial<CleanupDeps> = {}): Promise<{ deps: CleanupDeps; queueUrl: string }> {
+  const { workQueueUrl } = await createWorkQueues(stack.sqs, { name: `plan-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 30 });
+  const deps = stackDeps(stack, { WORK_QUEUE_URL: workQueueUrl, SCALE_OUT_THRESHOLD: '1000', ...env }, { clock: virtualClock({ start: T0, sleeps: 'advance' }), ...overrides });
+  return { deps, queueUrl: workQueueUrl };
+}
+
+async function putManifest(lines: readonly string[]): Promise<string> {
+  const key = `uploads/plan-${randomUUID().slice(0, 8)}.txt`;
+  await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines.join('\n') }));
+  return `s3://${bucket}/${key}`;
+}
+
+async function prepared(input: unknown, deps: CleanupDeps): Promise<PreparedJob> {
+  const result = await prepareJob({ input, trigger: { type: 'manual' }, access: {} }, deps);
+  if (result.kind !== 'ready') expect.fail('expected a job ready to run');
+  return result.job;
+}
+
+/** Takes every message off a queue, bodies parsed. */
+async function takeMessages(queueUrl: string): Promise<unknown[]> {
+  const bodies: unknown[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(JSON.parse(message.Body ?? ''));
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
+async function reportBytes(key: string): Promise<Buffer> {
+  const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
+  return Buffer.from(await object.Body!.transformToByteArray());
+}
+
+async function readPlan(layout: ScaleOutLayout): Promise<ScaleOutPlan | undefined> {
+  return readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
+}
+
+// Lines as real lists hold them. Lines 1–12: valid a0 a1, invalid, a2, a1 again, A3 in upper case
+// (normalised), a blank line, a4 a5 a6, invalid, the first invalid again.
+function messyManifest(label: string): { lines: string[]; ids: string[] } {
+  const ids = imageIds(label, 7);
+  const lines = [ids[0]!, ids[1]!, 'not-an-id', ids[2]!, ids[1]!, ids[3]!.toUpperCase(), '', ids[4]!, ids[5]!, ids[6]!, 'xyz', 'not-an-id'];
+  return { lines, ids };
+}
+
+describe('planScaleOut: splitting', () => {
+  it('settles invalid entries and repeats itself and writes the distinct valid IDs, in order, to parts of partSize', async () => {
+    // Prepare
+    const { lines, ids } = messyManifest('split');
+    const { deps, queueUrl } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-split', target, manifest: await putManifest(lines), options: { scaleOut: { partSize: 3 } } }, deps);
+    const layout = scaleOutLayout(job.location);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess: the plan.
+    const plan = await readPlan(layout);
+    expect(plan).toMatchObject({ jobId: 'plan-split', entries: 11, partSize: 3, queued: true, manifest: job.source.manifest, manifestETag: job.source.manifestETag, plannedAt: new Date(T0).toISOString() });
+    expect(plan!.parts).toEqual([
+      { part: 1, key: layout.partManifestKey(1), entries: 3, firstLine: 1, lastLine: 4 },
+      { part: 2, key: layout.partManifestKey(2), entries: 3, firstLine: 6, lastLine: 9 },
+      { part: 3, key: layout.partManifestKey(3), entries: 1, firstLine: 10, lastLine: 10 },
+    ]);
+    expect(plan!.screened).toEqual({ counts: { deleted: 0, already_deleted: 0, failed: 0, invalid: 2, duplicate: 2, skipped: 0, would_delete: 0 }, normalized: 1 });
+    const partEntries = plan!.parts.reduce((sum, part) => sum + part.entries, 0);
+    expect(partEntries + 4).toBe(plan!.entries);
+
+    // The part manifests: JSON Lines with the original lines.
+    const partLines = await Promise.all(plan!.parts.map(async (part) => (await reportBytes(part.key)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)));
+    expect(partLines).toEqual([
+      [{ image_id: ids[0], line: 1 }, { image_id: ids[1], line: 2 }, { image_id: ids[2], line: 4 }],
+      [{ image_id: ids[3], line: 6 }, { image_id: ids[4], line: 8 }, { image_id: ids[5], line: 9 }],
+      [{ image_id: ids[6], line: 10 }],
+    ]);
+
+    // "Part 0": what the planner settled, in the job's report files (repeats are only counted: docs/report-format.md).
+    const screened = gunzipSync(await reportBytes(layout.screened.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number; outcome: string });
+    expect(screened.map((line) => [line.line, line.outcome])).toEqual([[3, 'invalid'], [11, 'invalid']]);
+    expect((await reportBytes(layout.screened.failedKey)).toString('utf8').trimEnd().split('\n')).toHaveLength(1 + 2);
+
+    // One message per part.
+    expect((await takeMessages(queueUrl)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([1, 2, 3].map((part) => ({ runPart: { jobId: 'plan-split', part } })));
+
+    // The answer for now.
+    const summary = result!.summary;
+    expect(jobSummarySchema.safeParse(summary).success).toBe(true);
+    expect(summary).toMatchObject({
+      jobId: 'plan-split',
+      status: 'continuing',
+      stop: { kind: 'split', parts: 3 },
+      counts: { received: 11, invalid: 2, duplicate: 2, deleted: 0 },
+      settled: 4,
+      normalized: 1,
+      scaleOut: { parts: 3, partSize: 3, plan: `s3://${layout.job.bucket}/${layout.planKey}`, progress: `s3://${layout.job.bucket}/${layout.progressKey}` },
+    });
+    expect(summary.stopReason).toBe(summary.stop!.reason);
+    expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ jobId: 'plan-split', state: 'running', entries: 11, settled: 4, parts: { total: 3, done: 0, running: 0, waiting: 3 } });
+  });
+
+  it('writes no empty last part when the valid IDs fill the parts exactly', async () => {
+    // Prepare
+    const { deps, queueUrl } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-exact', target, manifest: await putManifest(imageIds('exact', 6)), options: { scaleOut: { partSize: 3 } } }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect((await readPlan(scaleOutLayout(job.location)))!.parts.map((part) => part.entries)).toEqual([3, 3]);
+    expect(result?.summary.stop).toMatchObject({ kind: 'split', parts: 2 });
+    expect(await takeMessages(queueUrl)).toHaveLength(2);
+  });
+
+  it('splits a job over SCALE_OUT_THRESHOLD into parts of SCALE_OUT_PART_SIZE without being asked', async () => {
+    // Prepare
+    const { deps } = await depsWithQueue({ SCALE_OUT_THRESHOLD: '4', SCALE_OUT_PART_SIZE: '2' });
+    const job = await prepared({ jobId: 'plan-threshold', target, manifest: await putManifest(imageIds('threshold', 5)) }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect(result?.summary.scaleOut).toMatchObject({ parts: 3, partSize: 2 });
+  });
+
+  it('reuses a plan already written: the same answer, nothing planned or sent again', async () => {
+    // Prepare
+    const { deps, queueUrl } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-again', target, manifest: await putManifest(imageIds('again', 5)), options: { scaleOut: { partSize: 2 } } }, deps);
+    const first = await planScaleOut(job, deps);
+    const firstMessages = await takeMessages(queueUrl);
+    const planBefore = await readPlan(scaleOutLayout(job.location));
+
+    // Act: later, and with another part size asked for.
+    const later = { ...deps, clock: virtualClock({ start: T0 + 3_600_000, sleeps: 'advance' }) };
+    const again = await planScaleOut({ ...job, job: { ...job.job, options: { ...job.job.options, scaleOut: { partSize: 4 } } } }, later);
+
+    // Assess
+    expect(firstMessages).toHaveLength(3);
+    expect(await takeMessages(queueUrl)).toEqual([]);
+    expect(await readPlan(scaleOutLayout(job.location))).toEqual(planBefore);
+    expect(again?.summary.scaleOut).toEqual(first?.summary.scaleOut);
+    expect(again?.summary.counts).toEqual(first?.summary.counts);
+  });
+
+  it('sends the messages again when the plan was written but not marked queued (a crash in between)', async () => {
+    // Prepare
+    const { deps, queueUrl } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-requeue', target, manifest: await putManifest(imageIds('requeue', 4)), options: { scaleOut: { partSize: 2 } } }, deps);
+    await planScaleOut(job, deps);
+    await takeMessages(queueUrl);
+    const layout = scaleOutLayout(job.location);
+    const plan = (await readPlan(layout))!;
+    await writeS3Json(stack.s3, layout.job.bucket, layout.planKey, { ...plan, queued: false });
+
+    // Act
+    await planScaleOut(job, deps);
+
+    // Assess
+    expect(await takeMessages(queueUrl)).toHaveLength(2);
+    expect(await readPlan(layout)).toEqual(plan);
+  });
+});
+
+describe('planScaleOut: leaving a job unsplit', () => {
+  it('never splits an inline job, even when asked to', async () => {
+    // Prepare
+    const { deps, queueUrl } = await depsWithQueue({ SCALE_OUT_THRESHOLD: '1' });
+    const job = await prepared({ jobId: 'plan-inline', target, imageIds: imageIds('inline', 5), options: { scaleOut: true } }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(await readPlan(scaleOutLayout(job.location))).toBeUndefined();
+    expect(await takeMessages(queueUrl)).toEqual([]);
+  });
+
+  it('does not split with scaleOut: false, whatever the size', async () => {
+    // Prepare
+    const { deps } = await depsWithQueue({ SCALE_OUT_THRESHOLD: '1' });
+    const job = await prepared({ jobId: 'plan-false', target, manifest: await putManifest(imageIds('false', 5)), options: { scaleOut: false } }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(await readPlan(scaleOutLayout(job.location))).toBeUndefined();
+  });
+
+  it('does not split a job at SCALE_OUT_THRESHOLD entries (only above it)', async () => {
+    // Prepare
+    const { deps } = await depsWithQueue({ SCALE_OUT_THRESHOLD: '5', SCALE_OUT_PART_SIZE: '2' });
+    const job = await prepared({ jobId: 'plan-at-threshold', target, manifest: await putManifest(imageIds('at', 5)) }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect(result).toBeUndefined();
+  });
+
+  it('runs a big job unsplit, with a warning, when the deployment has no work queue', async () => {
+    // Prepare
+    const { logger, lines } = capturingLogger();
+    const { deps } = await depsWithQueue({ SCALE_OUT_THRESHOLD: '2' }, { logger });
+    const noQueue: CleanupDeps = { ...deps, sqs: undefined };
+    const job = await prepared({ jobId: 'plan-no-queue', target, manifest: await putManifest(imageIds('no-queue', 5)) }, noQueue);
+
+    // Act
+    const result = await planScaleOut(job, noQueue);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(lines.filter((line) => line.level === 'WARN').map((line) => line.message)).toEqual(['job above SCALE_OUT_THRESHOLD runs unsplit: no WORK_QUEUE_URL']);
+  });
+
+  it('refuses a split asked for when the deployment has no work queue', async () => {
+    // Prepare
+    const { deps } = await depsWithQueue();
+    const noQueue: CleanupDeps = { ...deps, sqs: undefined };
+    const job = await prepared({ jobId: 'plan-refused', target, manifest: await putManifest(imageIds('refused', 5)), options: { scaleOut: true } }, noQueue);
+
+    // Act
+    const planning = planScaleOut(job, noQueue);
+
+    // Assess
+    await expect(planning).rejects.toBeInstanceOf(JobValidationError);
+    await expect(planning).rejects.toMatchObject({ issues: [{ path: 'options.scaleOut' }] });
+  });
+
+  it('leaves a job that already started unsplit (it has a checkpoint) as it is', async () => {
+    // Prepare
+    const { deps } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-started', target, manifest: await putManifest(imageIds('started', 5)), options: { scaleOut: true } }, deps);
+    const zero = { deleted: 0, already_deleted: 0, failed: 0, invalid: 0, duplicate: 0, skipped: 0, would_delete: 0 };
+    await writeCheckpoint(stack.s3, job.location.bucket, job.location.checkpointKey, {
+      formatVersion: 1,
+      jobId: 'plan-started',
+      jobIdSource: 'idempotency_key',
+      job: job.input,
+      trigger: job.trigger,
+      resumeAfter: 2,
+      invocations: 1,
+      counts: { ...zero, deleted: 2 },
+      normalized: 0,
+      stats: { requests: 1, retries: 0, throttled: 0 },
+      threshold: { attempted: 2, failed: 0 },
+      latency: { buckets: [], count: 0, maxMs: 0 },
+      startedAt: T0,
+    });
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(await readPlan(scaleOutLayout(job.location))).toBeUndefined();
+  });
+});
+
+describe('planScaleOut: known problems', () => {
+  // Looks like a bug (reported, not fixed here): when no entry is a valid, new ID (a list of file
+  // names, say), the planner writes a plan of 0 parts and sends no message, and answers
+  // `continuing` with "summary.json is written when the last part ends" — but no part will ever
+  // end, so the job never gets its summary (checked by hand: running the same job again answers
+  // `continuing` again). `it.fails` keeps this visible; once such a job is run unsplit or completed
+  // at once, this test fails and becomes a plain `it`.
+  it.fails('does not leave a job with no valid IDs waiting for parts that do not exist', async () => {
+    // Prepare
+    const { deps, queueUrl } = await depsWithQueue();
+    const job = await prepared({ jobId: 'plan-nothing-valid', target, manifest: await putManifest(['IMG_0001.jpg', 'IMG_0002.jpg', 'IMG_0001.jpg']), options: { scaleOut: true } }, deps);
+
+    // Act
+    const result = await planScaleOut(job, deps);
+
+    // Assess: either not split (undefined), or an answer that does not wait for parts.
+    const messages = await takeMessages(queueUrl);
+    expect(result === undefined || result.summary.status !== 'continuing' || messages.length > 0).toBe(true);
+  });
+});
