@@ -31,7 +31,7 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
       now: () => clock.now(),
       ...(auth === undefined ? {} : { authorize: auth.authorize, renewCredentials: auth.renewCredentials, redact: auth.redact }),
     }),
-    clock: overrides.clock ?? systemClock,
+    clock,
     // The scale-out planner sits above lib/job/: it reaches the job only through here.
     planScaleOut: overrides.planScaleOut ?? planScaleOut,
     logger: overrides.logger ?? new Logger({ serviceName: 'image-cleanup' }),

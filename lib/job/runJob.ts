@@ -1,3 +1,4 @@
+import { s3Uri } from '../aws/s3Uri.js';
 import { AdaptiveLimiter } from '../modelarts/adaptiveLimiter.js';
 import { withAdaptiveLimit } from '../modelarts/limitedModelArtsClient.js';
 import { createChunkDeleter } from '../pipeline/deleteChunk.js';
@@ -158,7 +159,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
       startedAt,
     });
     logger.info('job paused at the deadline', { settled: tally.total, entries: source.entryCount, resumeAfter: pass.settledThrough });
-    return { kind: 'paused', facts: facts(), resumeAfter: pass.settledThrough, checkpoint: `s3://${location.bucket}/${location.checkpointKey}` };
+    return { kind: 'paused', facts: facts(), resumeAfter: pass.settledThrough, checkpoint: s3Uri(location.bucket, location.checkpointKey) };
   }
 
   await assembleReport(s3, location, invocation);

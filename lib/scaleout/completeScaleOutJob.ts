@@ -6,7 +6,7 @@ import { createJobStats } from '../pipeline/jobStats.js';
 import { DELETE_OUTCOMES } from '../pipeline/outcome.js';
 import { concatenateReports } from '../report/assembleReport.js';
 import { buildJobSummary } from '../report/buildJobSummary.js';
-import type { JobSummary } from '../report/jobSummary.js';
+import type { JobStop, JobSummary } from '../report/jobSummary.js';
 import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { readJobSummary } from '../report/readJobSummary.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
@@ -94,7 +94,6 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
     if (part.chunkLatencyHistogram !== undefined) latency.merge(part.chunkLatencyHistogram);
   }
   const skipped = parts.filter((part) => part.status === 'stopped_failure_threshold').length;
-  const crossing = stop === undefined ? undefined : `part ${stop.part} of ${plan.parts.length} crossed it (${stop.reason})`;
   return buildJobSummary({
     ...planFacts(plan, layout),
     counts,
@@ -103,8 +102,12 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
     invocations,
     stats,
     latency: latency.toJSON(),
-    ...(stop === undefined || crossing === undefined
-      ? {}
-      : { stop: { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; ${skipped} parts stopped, ${counts.skipped} IDs not attempted are skipped`, crossing, part: stop.part } }),
+    ...(stop === undefined ? {} : { stop: thresholdStop(stop, plan.parts.length, skipped, counts.skipped) }),
   });
+}
+
+// The part that crossed the job's failure threshold, and what that cost the rest of the job.
+function thresholdStop(stop: StopMarker, parts: number, stoppedParts: number, skippedIds: number): JobStop {
+  const crossing = `part ${stop.part} of ${parts} crossed it (${stop.reason})`;
+  return { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; ${stoppedParts} parts stopped, ${skippedIds} IDs not attempted are skipped`, crossing, part: stop.part };
 }
