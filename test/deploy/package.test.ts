@@ -1,63 +1,56 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_NODE_OPTIONS } from '../../local/stack/lambdaNodeOptions.js';
+import { decideIf, packageService, pseudoFor, resolveArn, type Packaged, type PolicyDocument, type Resource, type Statement, type Template } from './template.js';
 
-// `osls package` runs offline: placeholder credentials only satisfy the CLI, nothing is called.
-const root = new URL('../../', import.meta.url);
-type Resource<P = Record<string, unknown>> = { Type: string; Properties: P; DependsOn?: string | string[] };
-type Template = { Resources: Record<string, Resource> };
 // The properties these tests read, by resource type: a template is typed only as far as a test looks into it.
-type Statement = { Action: string | string[]; Resource: unknown };
-type PolicyDocument<S = Statement> = { Statement: S[] };
-type RoleProperties = { Policies?: Array<{ PolicyDocument: PolicyDocument }> };
+type RoleProperties = { AssumeRolePolicyDocument: PolicyDocument; Policies?: Array<{ PolicyDocument: PolicyDocument }> };
 type PolicyProperties = { PolicyDocument: PolicyDocument };
-type FunctionProperties = { Runtime: string; Handler: string; Environment: { Variables: Record<string, unknown> } };
-type QueueProperties = { RedrivePolicy: { maxReceiveCount: number } };
-type EventSourceMappingProperties = { BatchSize: number; ScalingConfig: { MaximumConcurrency: number } };
+type FunctionProperties = { Runtime: string; Handler: string; Timeout: number; Role: unknown; ReservedConcurrentExecutions?: number; Environment: { Variables: Record<string, unknown> } };
+type QueueProperties = { RedrivePolicy: { maxReceiveCount: number }; VisibilityTimeout: number; MaximumMessageSize?: number };
+type EventSourceMappingProperties = { EventSourceArn: unknown; BatchSize: number; ScalingConfig: { MaximumConcurrency: number } };
 type BucketProperties = {
   BucketEncryption: { ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault: { SSEAlgorithm: string } }> };
   PublicAccessBlockConfiguration: unknown;
-  LifecycleConfiguration: { Rules: Array<{ Status: string; ExpirationInDays?: number }> };
+  VersioningConfiguration?: { Status: string };
+  LifecycleConfiguration: { Rules: Array<{ Status: string; ExpirationInDays?: number; NoncurrentVersionExpiration?: { NoncurrentDays: number } }> };
   NotificationConfiguration: { QueueConfigurations: unknown[] };
 };
-type QueuePolicyProperties = { PolicyDocument: PolicyDocument<Statement & { Condition: { ArnLike: Record<string, string> } }> };
+type BucketPolicyProperties = { Bucket: unknown; PolicyDocument: PolicyDocument };
+type AlarmProperties = { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }>; Threshold: number; ComparisonOperator: string; AlarmActions?: unknown };
+
+const FUNCTIONS = ['manual', 'queue', 'schedule', 'deadLetter'] as const;
+const logicalId = (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
+const ALARM_TOPIC = 'arn:aws-cn:sns:cn-north-1:123456789012:image-cleanup-alarms';
+
 const dirs: string[] = [];
-
-async function packageStage(stage: string): Promise<{ dir: string; template: Template }> {
-  const dir = await mkdtemp(join(tmpdir(), `image-cleanup-package-${stage}-`));
-  dirs.push(dir);
-  await promisify(execFile)('npx', ['osls', 'package', '--stage', stage, '--package', dir], {
-    cwd: root,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder', SLS_TELEMETRY_DISABLED: '1' },
-    timeout: 120_000,
-  });
-  return { dir, template: JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template };
-}
-
-let dir: string;
+let ci: Packaged;
 let template: Template;
 let prod: Template;
+// The ci stage in Beijing (partition aws-cn), with the alarms' topic set.
+let china: Template;
 
 beforeAll(async () => {
-  ({ dir, template } = await packageStage('ci'));
-  ({ template: prod } = await packageStage('prod'));
-}, 240_000);
+  const keep = (packaged: Packaged) => (dirs.push(packaged.dir), packaged);
+  ci = keep(await packageService('ci'));
+  template = ci.template;
+  prod = keep(await packageService('prod')).template;
+  china = keep(await packageService('ci', ['--region', 'cn-north-1', `--param=alarmTopicArn=${ALARM_TOPIC}`])).template;
+}, 360_000);
 
 afterAll(async () => {
-  await Promise.all(dirs.map((path) => rm(path, { recursive: true, force: true })));
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const resource = <P = Record<string, unknown>>(name: string): Resource<P> => {
-  const found = template.Resources[name];
+const resource = <P = Record<string, unknown>>(name: string, t: Template = template): Resource<P> => {
+  const found = t.Resources[name];
   expect(found, `resource ${name}`).toBeDefined();
   return found as Resource<P>;
 };
+const ofType = <P = Record<string, unknown>>(t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type) as Array<[string, Resource<P>]>;
 
-// Every IAM statement of the template: the function role's and any other policy's.
+// Every IAM statement of the template: the roles' and any other policy's.
 function iamStatements(t: Template): Statement[] {
   return Object.values(t.Resources).flatMap((r) => {
     if (r.Type === 'AWS::IAM::Role') return ((r as Resource<RoleProperties>).Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement);
@@ -69,9 +62,24 @@ function iamStatements(t: Template): Statement[] {
 const actions = (statement: { Action: string | string[] }) => [statement.Action].flat();
 const resources = (statement: { Resource: unknown }) => [statement.Resource].flat();
 
+/** What a role grants: resolved resource → its allowed actions, sorted. Every statement must allow. */
+function grants(t: Template, role: string, region = 'eu-west-1'): Record<string, string[]> {
+  const granted: Record<string, Set<string>> = {};
+  for (const policy of resource<RoleProperties>(role, t).Properties.Policies ?? []) {
+    for (const statement of policy.PolicyDocument.Statement) {
+      expect(statement.Effect).toBe('Allow');
+      for (const target of resources(statement)) {
+        const arn = resolveArn(target, pseudoFor(region));
+        for (const action of actions(statement)) (granted[arn] ??= new Set()).add(action);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(granted).map(([arn, set]) => [arn, [...set].sort()]));
+}
+
 describe('serverless.yml packaged by osls', () => {
-  it('has the manual, queue and schedule functions on nodejs22.x, with their configuration', () => {
-    for (const name of ['manual', 'queue', 'schedule']) {
+  it('has the manual, queue, schedule and deadLetter functions on nodejs22.x, with their configuration', () => {
+    for (const name of FUNCTIONS) {
       const fn = resource<FunctionProperties>(`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`);
       expect(fn.Type).toBe('AWS::Lambda::Function');
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -98,14 +106,36 @@ describe('serverless.yml packaged by osls', () => {
     expect(resource('DeadLetterQueue').Type).toBe('AWS::SQS::Queue');
   });
 
-  it('keeps the visibility timeout at least 6 times the queue function timeout', () => {
-    const timeout = resource('QueueLambdaFunction').Properties.Timeout as number;
+  it.each([
+    ['WorkQueue', 'QueueLambdaFunction'],
+    ['DeadLetterQueue', 'DeadLetterLambdaFunction'],
+  ])('keeps the visibility timeout of %s at least 6 times the timeout of %s, which reads it', (queue, fn) => {
+    const timeout = resource<FunctionProperties>(fn).Properties.Timeout;
     expect(timeout).toBeGreaterThan(0);
-    expect(resource('WorkQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    expect(resource<QueueProperties>(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('sets MaximumMessageSize on both queues, the dead-letter queue holding whatever the work queue accepts', () => {
+    const size = (name: string) => resource<QueueProperties>(name).Properties.MaximumMessageSize;
+    // 256 KiB: the long-standing SQS ceiling, valid in every region (a hostile body is refused by SQS).
+    expect(size('WorkQueue')).toBeGreaterThanOrEqual(1024);
+    expect(size('WorkQueue')).toBeLessThanOrEqual(262_144);
+    expect(size('DeadLetterQueue')).toBeGreaterThanOrEqual(size('WorkQueue')!);
+    expect(size('DeadLetterQueue')).toBeLessThanOrEqual(262_144);
+  });
+
+  it('maps the dead-letter queue to the deadLetter function, one message at a time', () => {
+    const mappings = ofType<EventSourceMappingProperties>(template, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
+    expect(mappings).toContainEqual(
+      expect.objectContaining({ EventSourceArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, FunctionName: { 'Fn::GetAtt': ['DeadLetterLambdaFunction', 'Arn'] }, BatchSize: 1 }),
+    );
+    expect(mappings).toHaveLength(2);
   });
 
   it('maps the queue with ReportBatchItemFailures, a batch size and maximumConcurrency', () => {
-    const mapping = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping') as Resource<EventSourceMappingProperties> | undefined;
+    const mapping = ofType<EventSourceMappingProperties>(template, 'AWS::Lambda::EventSourceMapping')
+      .map(([, r]) => r)
+      .find((r) => JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': ['WorkQueue', 'Arn'] }));
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['QueueLambdaFunction', 'Arn'] },
@@ -133,51 +163,174 @@ describe('serverless.yml packaged by osls', () => {
     expect(resource<BucketProperties>('ReportBucket').Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90 }));
   });
 
+  it('keeps versions in the manifest bucket (a job pins the version it reads), and expires the noncurrent ones', () => {
+    const bucket = resource<BucketProperties>('ManifestBucket').Properties;
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const noncurrent = bucket.LifecycleConfiguration.Rules.filter((rule) => rule.Status === 'Enabled' && rule.NoncurrentVersionExpiration !== undefined);
+    expect(noncurrent).toHaveLength(1);
+    expect(noncurrent[0]).not.toHaveProperty('Prefix');
+    expect(noncurrent[0]!.NoncurrentVersionExpiration!.NoncurrentDays).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['ReportBucket', 'image-cleanup-ci-eu-west-1-reports'],
+    ['ManifestBucket', 'image-cleanup-ci-eu-west-1-manifests'],
+  ])('denies every request to %s not sent over TLS', (name, bucketName) => {
+    const policies = ofType<BucketPolicyProperties>(template, 'AWS::S3::BucketPolicy').filter(([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: name }));
+    expect(policies).toHaveLength(1);
+    const [statement, ...others] = policies[0]![1].Properties.PolicyDocument.Statement;
+    expect(others).toEqual([]);
+    expect(statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(resources(statement!).map((r) => resolveArn(r, pseudoFor('eu-west-1')))).toEqual([`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`]);
+  });
+
+  it.each(['cloudformation-template-update-stack.json', 'cloudformation-template-create-stack.json'])(
+    "blocks public access to the framework's deployment bucket where %s creates it",
+    (file) => {
+      const t = file.includes('create') ? ci.createTemplate : ci.template;
+      const bucket = t.Resources.ServerlessDeploymentBucket as Resource<BucketProperties> | undefined;
+      if (bucket === undefined) return; // a named, existing deployment bucket is not ours to configure
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    },
+  );
+
   it('notifies the work queue of manifests created under pending/, and lets only that bucket send', () => {
     const bucket = resource<BucketProperties>('ManifestBucket');
     expect(bucket.Properties.NotificationConfiguration.QueueConfigurations).toEqual([
       { Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'pending/' }] } } },
     ]);
     expect([bucket.DependsOn].flat()).toContain('WorkQueuePolicy');
-    const [statement, ...others] = resource<QueuePolicyProperties>('WorkQueuePolicy').Properties.PolicyDocument.Statement;
+    const [statement, ...others] = resource<PolicyProperties>('WorkQueuePolicy').Properties.PolicyDocument.Statement;
     expect(others).toEqual([]);
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] } });
-    expect(statement!.Condition.ArnLike['aws:SourceArn']).toBe('arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests');
+    expect(resolveArn(statement!.Condition!.ArnLike!['aws:SourceArn'], pseudoFor('eu-west-1'))).toBe('arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests');
   });
 
-  it('grants GetSecretValue on the ModelArts credentials secret only', () => {
-    const secret = iamStatements(template).filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
-    expect(secret).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'ModelArtsCredentialsSecret' } })]);
-  });
-
-  it('never grants Resource "*" (or a whole service) for S3, SQS or the secret', () => {
-    const scoped = iamStatements(template).filter((s) => actions(s).some((a) => /^(s3|sqs|secretsmanager):/.test(a)));
-    expect(scoped.length).toBeGreaterThanOrEqual(5);
-    for (const statement of scoped) {
-      expect(actions(statement).every((a) => !a.endsWith('*'))).toBe(true);
-      for (const target of resources(statement)) {
-        expect(target).not.toBe('*');
-        if (typeof target === 'string') expect(target).toMatch(/^arn:aws:s3:::image-cleanup-ci-eu-west-1-(reports|manifests)(\/[a-z]+\/\*|\/\*)?$/);
-        else expect(Object.keys(target as object)).toEqual([expect.stringMatching(/^(Ref|Fn::GetAtt)$/)]);
-      }
+  it('reserves concurrency for manual and schedule, so the capacity formula of docs/deployment.md holds', () => {
+    const reserved = (name: string, t: Template = template) => resource<FunctionProperties>(`${logicalId(name)}LambdaFunction`, t).Properties.ReservedConcurrentExecutions;
+    for (const t of [template, prod]) {
+      expect(reserved('manual', t)).toBe(2);
+      expect(reserved('schedule', t)).toBe(1);
+      // The queue's workers are bounded by the event source mapping's maximumConcurrency instead.
+      expect(reserved('queue', t)).toBeUndefined();
     }
-  });
-
-  it('scopes S3 writes to their prefixes: reports/, and pending/, done/, failed/, claims/ of the manifest bucket', () => {
-    const writes = iamStatements(template).filter((s) => actions(s).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject'));
-    expect(writes.flatMap(resources).sort()).toEqual([
-      'arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests/claims/*',
-      'arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests/done/*',
-      'arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests/failed/*',
-      'arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests/pending/*',
-      'arn:aws:s3:::image-cleanup-ci-eu-west-1-reports/reports/*',
-    ]);
   });
 
   it('bundles each handler into its own small artifact', async () => {
-    for (const name of ['manual', 'queue', 'schedule']) {
-      const zip = await stat(join(dir, `${name}.zip`));
+    for (const name of FUNCTIONS) {
+      const zip = await stat(join(ci.dir, `${name}.zip`));
       expect(zip.size).toBeLessThan(5 * 1024 * 1024);
     }
+  });
+});
+
+// What each function's code path uses (docs/deployment.md "Roles"): resource → actions.
+const R = 'arn:aws:s3:::image-cleanup-ci-eu-west-1-reports';
+const M = 'arn:aws:s3:::image-cleanup-ci-eu-west-1-manifests';
+const logs = (fn: string) => ({ [`GetAtt:${logicalId(fn)}LogGroup.Arn`]: ['logs:CreateLogStream', 'logs:PutLogEvents'] });
+const reports = { [`${R}/reports/*`]: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'], [R]: ['s3:ListBucket'] };
+const readManifests = { [`${M}/*`]: ['s3:GetObject', 's3:GetObjectVersion'], [M]: ['s3:ListBucket'] };
+const pendingFlow = {
+  [M]: ['s3:ListBucket'],
+  [`${M}/pending/*`]: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionTagging'],
+  [`${M}/done/*`]: ['s3:PutObject', 's3:PutObjectTagging'],
+  [`${M}/failed/*`]: ['s3:PutObject', 's3:PutObjectTagging'],
+  [`${M}/claims/*`]: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+};
+const runsJobs = { 'GetAtt:WorkQueue.Arn': ['sqs:SendMessage'], 'Ref:ModelArtsCredentialsSecret': ['secretsmanager:GetSecretValue'] };
+const consumes = (queue: string) => ({ [`GetAtt:${queue}.Arn`]: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'] });
+const EXPECTED: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
+  manual: { ...logs('manual'), ...reports, ...readManifests, ...runsJobs },
+  schedule: { ...logs('schedule'), ...reports, ...pendingFlow, ...runsJobs },
+  queue: {
+    ...logs('queue'),
+    ...reports,
+    ...readManifests,
+    ...pendingFlow,
+    ...runsJobs,
+    'GetAtt:WorkQueue.Arn': ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+  },
+  // Reports, and a dead-lettered notification's pending manifest moved as the schedule moves it;
+  // no ModelArts credentials and no work queue (lib/triggers/processDeadLetters.ts).
+  deadLetter: { ...logs('deadLetter'), ...reports, ...readManifests, ...pendingFlow, ...consumes('DeadLetterQueue') },
+};
+
+describe('IAM: one role per function, with only what it uses', () => {
+  it('gives each function its own role, trusted by Lambda only, and no shared framework role', () => {
+    expect(template.Resources).not.toHaveProperty('IamRoleLambdaExecution');
+    const roles = FUNCTIONS.map((name) => resource<FunctionProperties>(`${logicalId(name)}LambdaFunction`).Properties.Role);
+    expect(roles).toEqual(FUNCTIONS.map((name) => ({ 'Fn::GetAtt': [`${logicalId(name)}Role`, 'Arn'] })));
+    expect(ofType(template, 'AWS::IAM::Role').map(([name]) => name).sort()).toEqual(FUNCTIONS.map((name) => `${logicalId(name)}Role`).sort());
+    for (const [, role] of ofType<RoleProperties>(template, 'AWS::IAM::Role')) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    }
+  });
+
+  it.each(FUNCTIONS)('grants the %s role exactly the actions its code path uses', (name) => {
+    expect(grants(template, `${logicalId(name)}Role`)).toEqual(EXPECTED[name]);
+  });
+
+  it('never grants Resource "*", a wildcard action, or a bucket outside this stage', () => {
+    const statements = iamStatements(template);
+    expect(statements.length).toBeGreaterThanOrEqual(20);
+    for (const statement of statements) {
+      expect(actions(statement).every((a) => !a.includes('*'))).toBe(true);
+      for (const target of resources(statement).map((r) => resolveArn(r, pseudoFor('eu-west-1')))) {
+        expect(target).toMatch(/^(arn:aws:s3:::image-cleanup-ci-eu-west-1-(reports|manifests)(\/[a-z]+\/\*|\/\*)?|(GetAtt|Ref):[A-Za-z]+(\.Arn)?)$/);
+      }
+    }
+  });
+});
+
+describe('partitions: no arn:aws: literal, so the China regions work', () => {
+  it.each([
+    ['ci', () => template],
+    ['prod', () => prod],
+    ['ci in cn-north-1', () => china],
+  ])('writes no ARN with a literal partition in the %s template (only the alarm topic given as a parameter)', (_, t) => {
+    const literals = JSON.stringify(t()).match(/arn:aws[a-z-]*:[^"]*/g) ?? [];
+    expect(literals.filter((arn) => arn !== ALARM_TOPIC)).toEqual([]);
+  });
+
+  it('resolves every ARN of the cn-north-1 package in the aws-cn partition', () => {
+    const china1 = pseudoFor('cn-north-1');
+    expect(china1.partition).toBe('aws-cn');
+    const arns = [
+      ...iamStatements(china).flatMap(resources),
+      ...ofType<BucketPolicyProperties>(china, 'AWS::S3::BucketPolicy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement.flatMap(resources)),
+      ...resource<PolicyProperties>('WorkQueuePolicy', china).Properties.PolicyDocument.Statement.map((s) => s.Condition!.ArnLike!['aws:SourceArn']),
+    ]
+      .map((r) => resolveArn(r, china1))
+      .filter((arn) => arn.startsWith('arn:'));
+    expect(arns.length).toBeGreaterThanOrEqual(20);
+    // Our buckets, and the framework's deployment bucket (its own TLS-only policy, built with the partition too).
+    for (const arn of arns) expect(arn).toMatch(/^arn:aws-cn:s3:::(image-cleanup-ci-cn-north-1-(reports|manifests)|Ref:ServerlessDeploymentBucket)(\/|$)/);
+    // The same grants as in eu-west-1, in the other partition and region.
+    const inChina = (grantsOf: Record<string, string[]>) => Object.fromEntries(Object.entries(grantsOf).map(([arn, a]) => [arn.replace('arn:aws:s3:::image-cleanup-ci-eu-west-1-', 'arn:aws-cn:s3:::image-cleanup-ci-cn-north-1-'), a]));
+    for (const name of FUNCTIONS) expect(grants(china, `${logicalId(name)}Role`, 'cn-north-1')).toEqual(inChina(EXPECTED[name]));
+  });
+});
+
+describe('alarms', () => {
+  const alarms = (t: Template) => ofType<AlarmProperties>(t, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+  const on = (namespace: string, metric: string, dimension: unknown) => (a: AlarmProperties) =>
+    a.Namespace === namespace && a.MetricName === metric && JSON.stringify(a.Dimensions.map((d) => d.Value)) === JSON.stringify([dimension]);
+  const firesAboveZero = (a: AlarmProperties | undefined) => expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+
+  it('alarms when the dead-letter queue is not empty, and on every message that reaches it', () => {
+    firesAboveZero(alarms(template).find(on('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] })));
+    // The deadLetter function drains the queue at once: its invocations count what arrived.
+    firesAboveZero(alarms(template).find(on('AWS/Lambda', 'Invocations', { Ref: 'DeadLetterLambdaFunction' })));
+  });
+
+  it.each(FUNCTIONS)('alarms on errors of the %s function', (name) => {
+    firesAboveZero(alarms(template).find(on('AWS/Lambda', 'Errors', { Ref: `${logicalId(name)}LambdaFunction` })));
+  });
+
+  it('notifies the alarmTopicArn topic when the stage sets one, and nothing otherwise', () => {
+    expect(alarms(template)).toHaveLength(6);
+    for (const alarm of alarms(template)) expect(decideIf(template, alarm.AlarmActions)).toBeUndefined();
+    expect(alarms(china)).toHaveLength(6);
+    for (const alarm of alarms(china)) expect(decideIf(china, alarm.AlarmActions)).toEqual([ALARM_TOPIC]);
   });
 });
