@@ -25,8 +25,12 @@ export interface AdaptiveLimiterOptions {
 export type LimiterSignal =
   /** The service answered (success, or a refusal that is not about load, e.g. an unknown ID). */
   | { kind: 'answered'; latencyMs: number }
-  /** The service asked us to slow down (429, throttling codes, `Retry-After`). */
-  | { kind: 'throttled' }
+  /**
+   * The service asked us to slow down (429, throttling codes, `Retry-After`). `rateCeiling`: the
+   * rate the gateway said it enforces (APIG.0308's `limit:N,time:1 minute`), in requests per
+   * second; from then on the pacer never goes above it.
+   */
+  | { kind: 'throttled'; rateCeiling?: number }
   /** No answer worth learning from (a 5xx, a connection error, a timeout): the slot is freed, nothing else. */
   | { kind: 'dropped' };
 
@@ -45,6 +49,8 @@ export interface LimiterSnapshot {
   waiting: number;
   /** Pacing in requests per second (rounded to 0.1); null until the first throttle or rising latency. */
   rate: number | null;
+  /** The most the pacer may send per second, as the gateway last stated it (rounded to 0.1); null until one did. */
+  rateCeiling: number | null;
   /** Throttle signals received so far. */
   throttled: number;
   /** Times the limit and the rate were lowered. */
@@ -109,6 +115,11 @@ interface Waiter {
  * rising); time passing alone grows nothing. A decrease does not recall requests already sent: it
  * holds back new ones until fewer than the new limit are in flight.
  *
+ * A throttle that states the enforced limit (the gateway's APIG.0308 says `limit:N,time:1 second`
+ * or `time:1 minute`) also sets a ceiling on the rate: the pacer never goes above the latest one
+ * stated, even below `minRate`. It is a ceiling, not a target: the limit is the user's, shared with
+ * every other caller, so the job may get less.
+ *
  * `Retry-After` is honoured by the retry of the request that got it (a floor on its backoff);
  * here it is a throttle signal like any other, so other chunks keep the pipe full meanwhile.
  *
@@ -133,8 +144,9 @@ export class AdaptiveLimiter {
   private readonly waiters: Waiter[] = [];
   private waitersHead = 0;
 
-  // Pacing: Infinity until the first decrease.
+  // Pacing: Infinity until the first decrease. The ceiling: Infinity until a throttle states the limit.
   private rate = Number.POSITIVE_INFINITY;
+  private rateCeiling = Number.POSITIVE_INFINITY;
   private rateBeforeDecrease = 0;
   private rateAfterDecrease = 0;
   // Milliseconds of healthy, paced traffic since the last decrease, and when the last such answer came.
@@ -205,6 +217,7 @@ export class AdaptiveLimiter {
       inFlight: this.inFlight,
       waiting: this.waiters.length - this.waitersHead,
       rate: roundedRate(this.rate),
+      rateCeiling: roundedRate(this.rateCeiling),
       throttled: this.throttledCount,
       decreases: this.decreaseCount,
     };
@@ -285,6 +298,11 @@ export class AdaptiveLimiter {
     const fresh = seq > this.decreaseMark;
     if (signal.kind === 'throttled') {
       this.throttledCount += 1;
+      // The latest statement wins (the gateway's policy may change); a stale answer's too, it is still the gateway's word.
+      if (signal.rateCeiling !== undefined && signal.rateCeiling > 0) {
+        this.rateCeiling = signal.rateCeiling;
+        if (this.rate > this.rateCeiling && Number.isFinite(this.rate)) this.rate = this.rateCeiling;
+      }
       if (fresh) this.decrease();
       return;
     }
@@ -327,7 +345,7 @@ export class AdaptiveLimiter {
       const t = this.growthElapsedMs / 1_000;
       const c = this.rateGrowth * this.rateBeforeDecrease;
       const k = Math.cbrt(Math.max(0, this.rateBeforeDecrease - this.rateAfterDecrease) / c);
-      const target = this.rateBeforeDecrease + c * (t - k) ** 3;
+      const target = Math.min(this.rateCeiling, this.rateBeforeDecrease + c * (t - k) ** 3);
       if (target > this.rate) this.rate = target;
     }
   }
@@ -342,9 +360,11 @@ export class AdaptiveLimiter {
     this.lowest = Math.min(this.lowest, this.limit);
 
     // What actually went out: a rate grown past what the slots let through would take many decreases to come down from.
-    const current = Math.max(this.minRate, Math.min(this.rate, this.measuredSendRate(now)));
+    // A stated ceiling bounds it, and wins over the floor: the gateway refuses anything above it.
+    const floor = Math.min(this.minRate, this.rateCeiling);
+    const current = Math.max(floor, Math.min(this.rate, this.measuredSendRate(now), this.rateCeiling));
     this.rateBeforeDecrease = current;
-    this.rate = Math.max(this.minRate, current * this.backoffRatio);
+    this.rate = Math.max(floor, current * this.backoffRatio);
     this.rateAfterDecrease = this.rate;
     this.growthElapsedMs = 0;
     this.lastGrowthAt = now;

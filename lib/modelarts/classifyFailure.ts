@@ -18,12 +18,24 @@ export interface ServiceFailure {
   /** The service's error code (`ModelArts.4420`), or ours for network errors (`ECONNRESET`, `TIMEOUT`). */
   code: string;
   message: string;
-  /** Wait asked for by `Retry-After`, in milliseconds. */
+  /** Least wait before a retry, in milliseconds: what `Retry-After` asked for, or what the code calls for (a busy dataset). */
   retryAfterMs?: number;
+  /** Set by the classifier when the code is about the target or the credentials, not an ID (never bisected). */
+  wholeRequest?: true;
 }
 
 /** Error code of IDs not sent because the time budget (the Lambda deadline minus a margin) was spent. */
 export const TIME_BUDGET_SPENT = 'TIME_BUDGET_SPENT';
+
+/**
+ * Error code of a v2 answer that confirms nothing per sample: `results` not one per sample sent,
+ * or `success: false` with no `results` and no code we know. Results carry no ID, so they are
+ * never mapped by position then; some samples may be gone, others not.
+ */
+export const UNCONFIRMED_RESULTS = 'UNCONFIRMED_RESULTS';
+
+/** Least wait before retrying a request refused because the dataset is busy (an import or a sync runs for minutes, not seconds). */
+const BUSY_RETRY_FLOOR_MS = 30_000;
 
 /** What the classifier knows about one error code; a property left out is false (or, for `class`, up to the status). */
 interface CodeRule {
@@ -33,19 +45,46 @@ interface CodeRule {
   renewable?: { token: boolean; aksk: boolean };
   /** The code is about the target or the credentials, not an ID: splitting a batch would only repeat it. */
   wholeRequest?: true;
+  /** Least wait before a retry, whatever `Retry-After` says. */
+  retryFloorMs?: number;
 }
 
 /**
+ * How a deployment may classify a code the table below does not know (or re-classify one it
+ * does), through `EXTRA_ERROR_CODES`: as a failure class, or as `busy` (transient, retried after
+ * at least 30 s, never bisected) or `whole_request` (permanent and about the target or the
+ * credentials: never bisected, so the failure threshold ends the job).
+ */
+export type ErrorCodeKind = 'throttled' | 'transient' | 'busy' | 'already_gone' | 'permanent' | 'whole_request';
+
+/** Error codes a deployment adds, each with its kind; they win over the built-in table. */
+export type ExtraErrorCodes = ReadonlyMap<string, ErrorCodeKind>;
+
+const KIND_RULES: Readonly<Record<ErrorCodeKind, CodeRule>> = {
+  throttled: { class: 'throttled' },
+  transient: { class: 'transient' },
+  busy: { class: 'transient', wholeRequest: true, retryFloorMs: BUSY_RETRY_FLOOR_MS },
+  already_gone: { class: 'already_gone' },
+  permanent: { class: 'permanent' },
+  whole_request: { class: 'permanent', wholeRequest: true },
+};
+
+/** Every {@link ErrorCodeKind}, in the order the documentation lists them. */
+export const ERROR_CODE_KINDS = Object.keys(KIND_RULES) as readonly ErrorCodeKind[];
+
+/**
  * Every error code the classifier knows, with its class and its properties; the last column says
- * how sure we are of the code (see /work/shared/reference/modelarts-api.md §5 and §8):
- * - documented by Huawei (its API reference, its gateway's error codes, the old v1 SDK): APIG.0301,
- *   APIGW.0301, APIG.0303, APIG.0307, APIG.0308, APIGW.0308, ModelArts.0114, 0202, 0203, 4352, 4420;
+ * how sure we are of the code (see /work/shared/reference/modelarts-api.md §5 and §8, and
+ * docs/limits.md "Error codes" for the sources):
+ * - documented by Huawei (its API reference, its gateway's error codes, the old v1 SDK, its FAQs):
+ *   APIG.0301, APIGW.0301, APIG.0303, APIG.0307, APIG.0308, APIGW.0308, ModelArts.0114, 0202,
+ *   0203, 4204, 4352, 4420, 4712, 72060075 (for 4204, 4712 and 72060075 the meaning is
+ *   documented for sibling APIs; that DeleteSamples answers them is inferred);
  * - inferred, found in no public source (§8): ModelArts.4395, 4424, 4504, 4803, 6101, and 4206,
  *   which Huawei documents only as the inference services' traffic limit; they stay handled as
  *   the reference advises, but nothing confirms the service sends them;
  * - ours: never sent by the service, set by this client when there is no usable answer.
- * §8 also names ModelArts.4204 (API not subscribed), 4712 (dataset busy) and 72060075 (throttled,
- * newer APIs); they are not in the table, so their status decides, as before the table existed.
+ * A deployment adds or re-classifies codes with `EXTRA_ERROR_CODES` ({@link ExtraErrorCodes}).
  */
 const CODE_RULES: ReadonlyMap<string, CodeRule> = new Map<string, CodeRule>([
   // code                      rule                                                                        // source
@@ -56,6 +95,7 @@ const CODE_RULES: ReadonlyMap<string, CodeRule> = new Map<string, CodeRule>([
   ['APIG.0308',                { class: 'throttled' }],                                                    // documented: gateway throttling
   ['APIGW.0308',               { class: 'throttled' }],                                                    // documented: gateway throttling
   ['ModelArts.0114',           { class: 'throttled' }],                                                    // documented: old v1 SDK, requests too frequent
+  ['ModelArts.72060075',       { class: 'throttled' }],                                                    // documented (429): the data-preparation APIs' "Too Many Requests"
   ['APIG.0301',                { class: 'credentials_expired', renewable: { token: true, aksk: false } }], // documented: bad signature, bad or expired token
   ['APIGW.0301',               { class: 'credentials_expired', renewable: { token: true, aksk: false } }], // documented: bad signature, bad or expired token
   ['APIG.0303',                { class: 'credentials_expired', renewable: { token: false, aksk: true } }], // documented: signature expired (clock skew)
@@ -64,10 +104,13 @@ const CODE_RULES: ReadonlyMap<string, CodeRule> = new Map<string, CodeRule>([
   ['ModelArts.0202',           { class: 'credentials_expired', renewable: { token: true, aksk: false } }], // documented: old v1 SDK, token missing, expired or invalid (0201–0205)
   ['ModelArts.0203',           { class: 'credentials_expired', renewable: { token: true, aksk: false } }], // documented: old v1 SDK, token missing, expired or invalid (0201–0205)
   ['ModelArts.4424',           { class: 'transient' }],                                                    // inferred: delete failed while an import or sync runs
+  ['ModelArts.4712',           KIND_RULES.busy],                                                           // documented: dataset being imported or synchronized (retry later)
+  ['ModelArts.4204',           KIND_RULES.whole_request],                                                  // documented: API not subscribed (service not enabled in the region or account)
   ['ModelArts.4352',           { wholeRequest: true }],                                                    // documented: dataset does not exist (its HTTP 400 seen in Huawei's Terraform provider)
   ['ModelArts.4803',           { wholeRequest: true }],                                                    // inferred: dataset has unfinished label tasks
   [TIME_BUDGET_SPENT,          { wholeRequest: true }],                                                    // ours: not sent, the invocation's time budget was spent
   ['MALFORMED_RESPONSE',       { wholeRequest: true }],                                                    // ours: an answer we could not read (modelArtsClient.ts)
+  [UNCONFIRMED_RESULTS,        { class: 'transient', wholeRequest: true }],                                // ours: sent again, which re-checks (a sample already deleted answers 4420)
   ['CLIENT_ERROR',             { wholeRequest: true }],                                                    // ours: fetch threw something that is no network error
   ['CREDENTIALS_REFUSED',      { wholeRequest: true }],                                                    // ours (CredentialsError): IAM refused to issue a token
   ['CREDENTIALS_UNAVAILABLE',  { wholeRequest: true }],                                                    // ours (CredentialsError): IAM or the secret store could not be reached
@@ -88,20 +131,61 @@ const CLASS_RULES: Readonly<Record<FailureClass, { retryable: boolean; bisectabl
   permanent: { retryable: false, bisectable: true },
 };
 
+function ruleFor(code: string | undefined, extra: ExtraErrorCodes | undefined): CodeRule | undefined {
+  if (code === undefined) return undefined;
+  const kind = extra?.get(code);
+  return kind === undefined ? CODE_RULES.get(code) : KIND_RULES[kind];
+}
+
 /**
  * Classifies a failure from the HTTP status and the service's error code. The code wins where it
- * is known; an unknown code is permanent unless the status says throttled (429) or server
- * trouble (5xx).
+ * is known (a deployment's extra codes first); an unknown code is permanent unless the status
+ * says throttled (429) or server trouble (5xx).
  *
  * @param status - HTTP status of the response (200 for a failed item inside a v2 response).
  * @param code - The `error_code`, if the body had one.
+ * @param extra - The deployment's extra codes (`EXTRA_ERROR_CODES`).
  */
-export function classifyResponse(status: number, code: string | undefined): FailureClass {
-  const known = code === undefined ? undefined : CODE_RULES.get(code)?.class;
+export function classifyResponse(status: number, code: string | undefined, extra?: ExtraErrorCodes): FailureClass {
+  const known = ruleFor(code, extra)?.class;
   if (known !== undefined) return known;
   if (status === 429) return 'throttled';
   if (status >= 500) return 'transient';
   return 'permanent';
+}
+
+/**
+ * Whether the classifier knows `code` (its table, or the deployment's extra codes), so that it says
+ * more than its status does.
+ */
+export function isKnownCode(code: string, extra?: ExtraErrorCodes): boolean {
+  return ruleFor(code, extra) !== undefined;
+}
+
+/**
+ * The classified failure of a refused request, or of one item of a v2 answer: its class
+ * ({@link classifyResponse}), whether it is about the whole request, and the least wait before a
+ * retry (the longer of `Retry-After` and what the code calls for).
+ *
+ * @param answer - What the answer said; `fallbackCode` stands for a missing `error_code`.
+ * @param extra - The deployment's extra codes (`EXTRA_ERROR_CODES`).
+ */
+export function classifyAnswer(
+  answer: { status: number; code: string | undefined; fallbackCode: string; message: string; retryAfterMs?: number | undefined },
+  extra?: ExtraErrorCodes,
+): ServiceFailure {
+  const rule = ruleFor(answer.code, extra);
+  const failureClass = classifyResponse(answer.status, answer.code, extra);
+  const floor = CLASS_RULES[failureClass].retryable ? rule?.retryFloorMs : undefined;
+  const retryAfterMs = floor === undefined ? answer.retryAfterMs : Math.max(floor, answer.retryAfterMs ?? 0);
+  return {
+    failureClass,
+    status: answer.status,
+    code: answer.code ?? answer.fallbackCode,
+    message: answer.message,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(rule?.wholeRequest === true ? { wholeRequest: true as const } : {}),
+  };
 }
 
 /**
@@ -149,6 +233,7 @@ export function isRenewable(mode: AuthMode, failure: ServiceFailure): boolean {
 // every ID of the request would get it again. (A credentials_expired failure is not bisected
 // whatever its status, by its class.)
 function isWholeRequestFailure(failure: ServiceFailure): boolean {
+  if (failure.wholeRequest === true) return true;
   if (failure.status !== undefined && WHOLE_REQUEST_STATUSES.has(failure.status)) return true;
   return CODE_RULES.get(failure.code)?.wholeRequest ?? false;
 }
@@ -162,71 +247,4 @@ function isWholeRequestFailure(failure: ServiceFailure): boolean {
  */
 export function isBisectable(failure: ServiceFailure): boolean {
   return CLASS_RULES[failure.failureClass].bisectable && !isWholeRequestFailure(failure);
-}
-
-/** Network error codes that mean the request may not have reached the service, or its answer got lost. */
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-]);
-
-/**
- * Classifies an error thrown by `fetch` (no response at all): timeouts and connection errors are
- * transient; anything else (a bug, a malformed URL) is permanent.
- */
-export function classifyNetworkError(error: unknown): ServiceFailure {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError') return { failureClass: 'transient', code: 'TIMEOUT', message: 'the request timed out' };
-  const code = networkErrorCode(error);
-  if (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) {
-    return { failureClass: 'transient', code, message: `network error: ${code}` };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  // undici reports most socket trouble as a bare "fetch failed" TypeError; treat it as transient.
-  if (name === 'TypeError' && message === 'fetch failed') {
-    return { failureClass: 'transient', code: code ?? 'NETWORK_ERROR', message: `network error: ${code ?? message}` };
-  }
-  return { failureClass: 'permanent', code: code ?? 'CLIENT_ERROR', message };
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 5; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/**
- * Reads the error code and message from either error body the service family uses:
- * `{"error_code","error_msg"}` or `{"error":{"code","message"}}`.
- */
-export function readErrorBody(body: unknown): { code?: string; message?: string } {
-  if (typeof body !== 'object' || body === null) return {};
-  const flat = body as { error_code?: unknown; error_msg?: unknown; error?: unknown };
-  if (typeof flat.error_code === 'string') {
-    return { code: flat.error_code, ...(typeof flat.error_msg === 'string' ? { message: flat.error_msg } : {}) };
-  }
-  if (typeof flat.error === 'object' && flat.error !== null) {
-    const nested = flat.error as { code?: unknown; message?: unknown };
-    return {
-      ...(typeof nested.code === 'string' ? { code: nested.code } : {}),
-      ...(typeof nested.message === 'string' ? { message: nested.message } : {}),
-    };
-  }
-  return {};
-}
-
-/**
- * Parses a `Retry-After` header (seconds, or an HTTP date) into milliseconds from `now`.
- * Returns undefined when absent or unreadable.
- */
-export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
-  if (header === null || header === undefined || header.trim() === '') return undefined;
-  const trimmed = header.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
 }

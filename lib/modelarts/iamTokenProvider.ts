@@ -1,4 +1,5 @@
-import { classifyNetworkError, readErrorBody } from './classifyFailure.js';
+import { readErrorBody } from './readErrorBody.js';
+import { classifyNetworkError } from './classifyNetworkError.js';
 import { CredentialsError } from '../core/errors.js';
 import type { CredentialsLoader, PasswordCredentials } from './modelArtsCredentials.js';
 
@@ -86,7 +87,9 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
     const token = response.headers.get('x-subject-token');
     if (response.status !== 201 || token === null || token === '') {
       const { code, message } = readErrorBody(parseJson(text));
-      const detail = `HTTP ${response.status}${code === undefined ? '' : ` ${code}`}${message === undefined ? '' : `: ${message.slice(0, 200)}`}`;
+      // Redacted before it is cut: a password straddling the cut would otherwise survive in part.
+      const quoted = message === undefined ? undefined : (credentials.password === '' ? message : message.split(credentials.password).join('***')).slice(0, 200);
+      const detail = `HTTP ${response.status}${code === undefined ? '' : ` ${code}`}${quoted === undefined ? '' : `: ${quoted}`}`;
       if (response.status === 429 || response.status >= 500) {
         throw new CredentialsError('CREDENTIALS_UNAVAILABLE', `IAM could not issue a token now (${detail})`, { retryable: true, status: response.status });
       }

@@ -1,6 +1,8 @@
 import type { AdaptiveLimiter, LimiterSignal } from './adaptiveLimiter.js';
 import type { Clock } from '../core/clock.js';
 import type { DeleteBatchResult, ModelArtsClient } from './modelArtsClient.js';
+import type { ServiceFailure } from './classifyFailure.js';
+import { rateLimitHint } from './rateLimitHint.js';
 
 /** Options of {@link withAdaptiveLimit}. */
 export interface AdaptiveLimitOptions {
@@ -47,14 +49,21 @@ export function withAdaptiveLimit(client: ModelArtsClient, limiter: AdaptiveLimi
   };
 }
 
+// A throttle, with the limit the gateway stated, when it stated one.
+function throttled(failure: ServiceFailure): LimiterSignal {
+  const rateCeiling = rateLimitHint(failure);
+  return rateCeiling === undefined ? { kind: 'throttled' } : { kind: 'throttled', rateCeiling };
+}
+
 // What an answer says about the service's load.
 function limiterSignal(result: DeleteBatchResult, latencyMs: number): LimiterSignal {
   if (result.kind === 'per_item') {
-    return result.items.some((item) => !item.ok && item.failure.failureClass === 'throttled') ? { kind: 'throttled' } : { kind: 'answered', latencyMs };
+    const throttledItem = result.items.find((item) => !item.ok && item.failure.failureClass === 'throttled');
+    return throttledItem === undefined || throttledItem.ok ? { kind: 'answered', latencyMs } : throttled(throttledItem.failure);
   }
   switch (result.failure.failureClass) {
     case 'throttled':
-      return { kind: 'throttled' };
+      return throttled(result.failure);
     case 'transient':
       return { kind: 'dropped' };
     default:

@@ -1,5 +1,8 @@
 import type { CleanupTarget } from './CleanupTarget.js';
-import { classifyNetworkError, classifyResponse, parseRetryAfter, readErrorBody, TIME_BUDGET_SPENT, type ServiceFailure } from './classifyFailure.js';
+import { classifyAnswer, isKnownCode, TIME_BUDGET_SPENT, UNCONFIRMED_RESULTS, type ExtraErrorCodes, type ServiceFailure } from './classifyFailure.js';
+import { classifyNetworkError } from './classifyNetworkError.js';
+import { parseRetryAfter } from './parseRetryAfter.js';
+import { readErrorBody } from './readErrorBody.js';
 import { CredentialsError } from '../core/errors.js';
 
 /** The result of one batch-delete request, normalised across v1 and v2. */
@@ -20,7 +23,8 @@ export type DeleteBatchResult = (
 export interface ModelArtsClient {
   /**
    * Sends one batch-delete request for `imageIds` and classifies the answer. Never throws for
-   * service or network failures: they come back as data.
+   * service or network failures: they come back as data. No IDs, no request (`requestsSent: 0`):
+   * `samples` is optional in DeleteSamples, so an empty list must never reach the service.
    */
   deleteBatch(target: CleanupTarget, imageIds: readonly string[], options?: DeleteBatchOptions): Promise<DeleteBatchResult>;
 }
@@ -58,6 +62,8 @@ export interface ModelArtsClientOptions {
   renewCredentials?: CredentialRenewer;
   /** Removes credentials from the service's error messages (a gateway may quote the access key) before they reach reports and logs. */
   redact?: (text: string) => string;
+  /** Error codes the deployment adds to the classifier's table (`EXTRA_ERROR_CODES`). */
+  extraErrorCodes?: ExtraErrorCodes;
   /** The `fetch` to use. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Milliseconds since the epoch, for `Retry-After` dates. @default Date.now */
@@ -72,8 +78,14 @@ export function deletePath(target: CleanupTarget): string {
     : `/v2/${project}/datasets/${encodeURIComponent(target.datasetId)}/data-annotations/samples/delete`;
 }
 
-/** Builds the JSON body of a batch delete for a target, exactly as documented. */
+/**
+ * Builds the JSON body of a batch delete for a target, exactly as documented.
+ *
+ * @throws {RangeError} for an empty list: `samples` is optional in DeleteSamples, and what the
+ *   service does with an empty or missing one is not documented; it must never be sent.
+ */
 export function deleteBody(target: CleanupTarget, imageIds: readonly string[]): string {
+  if (imageIds.length === 0) throw new RangeError('deleteBody: refusing to build a delete request without IDs');
   return target.api === 'v1'
     ? JSON.stringify({ image_id: imageIds })
     : JSON.stringify({ samples: imageIds, delete_source: target.deleteSource });
@@ -90,10 +102,13 @@ export function createModelArtsClient(options: ModelArtsClientOptions): ModelArt
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const base = options.endpoint.replace(/\/+$/, '');
+  const extra = options.extraErrorCodes;
+  const redact = options.redact ?? ((text: string) => text);
 
   return {
     async deleteBatch(target, imageIds, callOptions = {}) {
       const { deadline } = callOptions;
+      if (imageIds.length === 0) return { kind: 'per_item', items: [], requestsSent: 0 };
       const first = await sendOnce(target, imageIds, deadline);
       if (!first.sent) return { ...first.result, requestsSent: 0 };
       const { result } = first;
@@ -117,7 +132,7 @@ export function createModelArtsClient(options: ModelArtsClientOptions): ModelArt
     } catch (error) {
       // No credentials, no request: the failure is data like any other (never a secret, see CredentialsError).
       if (!(error instanceof CredentialsError)) throw error;
-      const failure: ServiceFailure = { failureClass: error.retryable ? 'transient' : 'permanent', code: error.code, message: error.message };
+      const failure: ServiceFailure = { failureClass: error.retryable ? 'transient' : 'permanent', code: error.code, message: redact(error.message) };
       return { result: { kind: 'batch_failed', failure }, sent: false, request };
     }
     // Checked last, after authorization (which may have waited for a token): no request past the budget.
@@ -127,7 +142,7 @@ export function createModelArtsClient(options: ModelArtsClientOptions): ModelArt
       return { result: { kind: 'batch_failed', failure }, sent: false, request };
     }
     const result = await send(target, imageIds, url, headers, body, Math.min(options.requestTimeoutMs, budgetLeft));
-    return { result: options.redact === undefined ? result : redactResult(result, options.redact), sent: true, request };
+    return { result: redactResult(result, redact), sent: true, request };
   }
 
   async function send(target: CleanupTarget, imageIds: readonly string[], url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<DeleteBatchResult> {
@@ -147,16 +162,12 @@ export function createModelArtsClient(options: ModelArtsClientOptions): ModelArt
     if (!response.ok) {
       const { code, message } = readErrorBody(json);
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-      const failure: ServiceFailure = {
-        failureClass: classifyResponse(response.status, code),
-        status: response.status,
-        code: code ?? `HTTP_${response.status}`,
-        message: message ?? (text.slice(0, 200) || response.statusText),
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      };
+      // Redacted before it is cut: a credential straddling the cut would survive in part.
+      const quoted = message ?? (redact(text).slice(0, 200) || response.statusText);
+      const failure = classifyAnswer({ status: response.status, code, fallbackCode: `HTTP_${response.status}`, message: quoted, retryAfterMs }, extra);
       return { kind: 'batch_failed', failure, ...withId };
     }
-    return target.api === 'v1' ? readV1(json, imageIds.length, response.status, withId) : readV2(json, imageIds.length, response.status, withId);
+    return target.api === 'v1' ? readV1(json, imageIds.length, response.status, withId, extra) : readV2(json, imageIds.length, response.status, withId, extra);
   }
 }
 
@@ -179,45 +190,46 @@ function malformed(status: number, what: string): ServiceFailure {
   return { failureClass: 'permanent', status, code: 'MALFORMED_RESPONSE', message: `unreadable response: ${what}` };
 }
 
-function readV1(json: unknown, count: number, status: number, withId: { requestId?: string }): DeleteBatchResult {
+function readV1(json: unknown, count: number, status: number, withId: { requestId?: string }, extra: ExtraErrorCodes | undefined): DeleteBatchResult {
   const body = json as { is_success?: unknown } | undefined;
   if (typeof body?.is_success !== 'boolean') return { kind: 'batch_failed', failure: malformed(status, 'no is_success'), ...withId };
   if (body.is_success) return { kind: 'per_item', items: Array.from({ length: count }, () => ({ ok: true as const })), ...withId };
   const { code, message } = readErrorBody(json);
-  return {
-    kind: 'batch_failed',
-    failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'is_success is false' },
-    ...withId,
-  };
+  return { kind: 'batch_failed', failure: classifyAnswer({ status, code, fallbackCode: 'UNKNOWN', message: message ?? 'is_success is false' }, extra), ...withId };
 }
 
-function readV2(json: unknown, count: number, status: number, withId: { requestId?: string }): DeleteBatchResult {
+// Some samples may be gone and others not: retried as a whole, the answer to the repeat settles each.
+function unconfirmed(status: number, what: string, extra: ExtraErrorCodes | undefined): ServiceFailure {
+  return classifyAnswer({ status, code: UNCONFIRMED_RESULTS, fallbackCode: UNCONFIRMED_RESULTS, message: `not confirmed per sample: ${what}` }, extra);
+}
+
+function readV2(json: unknown, count: number, status: number, withId: { requestId?: string }, extra: ExtraErrorCodes | undefined): DeleteBatchResult {
   const body = json as { success?: unknown; results?: unknown } | undefined;
   if (typeof body?.success !== 'boolean') return { kind: 'batch_failed', failure: malformed(status, 'no success field'), ...withId };
-  if (body.success && body.results === undefined) {
+  if (body.success && (body.results === undefined || body.results === null)) {
     return { kind: 'per_item', items: Array.from({ length: count }, () => ({ ok: true as const })), ...withId };
   }
   if (!Array.isArray(body.results)) {
-    // success: false with no per-item results: the request failed as a whole.
+    // success: false and no per-sample results (the documented response table allows it). A code
+    // we know says what happened to the request (throttled, no such dataset); otherwise nothing
+    // says which samples are gone.
     const { code, message } = readErrorBody(json);
-    return {
-      kind: 'batch_failed',
-      failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'success is false' },
-      ...withId,
-    };
+    if (code !== undefined && isKnownCode(code, extra)) {
+      return { kind: 'batch_failed', failure: classifyAnswer({ status, code, fallbackCode: 'UNKNOWN', message: message ?? 'success is false' }, extra), ...withId };
+    }
+    const said = code === undefined ? '' : ` (${code}${message === undefined ? '' : `: ${message}`})`;
+    return { kind: 'batch_failed', failure: unconfirmed(status, `success is false with no results${said}`, extra), ...withId };
   }
   if (body.results.length !== count) {
-    return { kind: 'batch_failed', failure: malformed(status, `${body.results.length} results for ${count} samples`), ...withId };
+    // Results carry no ID: mapped by position they could call a sample deleted that was not.
+    return { kind: 'batch_failed', failure: unconfirmed(status, `${body.results.length} results for ${count} samples`, extra), ...withId };
   }
-  // Results carry no ID: they are matched to the request by position (see docs/limits.md).
+  // One result per sample: matched to the request by position (see docs/limits.md).
   const items = body.results.map((result: unknown) => {
     const item = result as { success?: unknown };
     if (item?.success === true) return { ok: true as const };
     const { code, message } = readErrorBody(result);
-    return {
-      ok: false as const,
-      failure: { failureClass: classifyResponse(status, code), status, code: code ?? 'UNKNOWN', message: message ?? 'item failed' },
-    };
+    return { ok: false as const, failure: classifyAnswer({ status, code, fallbackCode: 'UNKNOWN', message: message ?? 'item failed' }, extra) };
   });
   return { kind: 'per_item', items, ...withId };
 }

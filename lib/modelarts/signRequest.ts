@@ -46,7 +46,7 @@ function decodeSegment(segment: string): string {
  * Builds the canonical request of `SDK-HMAC-SHA256`:
  * `METHOD\nCanonicalURI\nCanonicalQuery\nCanonicalHeaders\nSignedHeaders\nhex(sha256(body))`.
  * The canonical URI encodes each path segment and always ends in `/` (the request keeps its own
- * path); the query is sorted by key, `k=v` even for an empty value; headers are lower-cased,
+ * path); the query is sorted by raw key and value, then encoded, `k=v` even for an empty value; headers are lower-cased,
  * trimmed and sorted.
  */
 export function canonicalRequest(request: RequestToSign): { canonical: string; signedHeaders: string } {
@@ -54,10 +54,11 @@ export function canonicalRequest(request: RequestToSign): { canonical: string; s
   let canonicalUri = segments.join('/');
   if (!canonicalUri.endsWith('/')) canonicalUri += '/';
 
+  // Sorted by the raw (decoded) names, then values, and encoded afterwards, as Huawei's SDK core
+  // does (so does its Go signer): `?az=1&aé=2` gives `az=1&a%C3%A9=2`, although `a%C3%A9` < `az`.
   const query = [...request.url.searchParams.entries()]
-    .map(([key, value]) => [uriEncode(key), uriEncode(value)] as const)
     .sort(([ka, va], [kb, vb]) => (ka === kb ? compare(va, vb) : compare(ka, kb)))
-    .map(([key, value]) => `${key}=${value}`)
+    .map(([key, value]) => `${uriEncode(key)}=${uriEncode(value)}`)
     .join('&');
 
   const headers = Object.entries(request.headers)
@@ -70,7 +71,7 @@ export function canonicalRequest(request: RequestToSign): { canonical: string; s
   return { canonical: [request.method.toUpperCase(), canonicalUri, query, canonicalHeaders, signedHeaders, bodyHash].join('\n'), signedHeaders };
 }
 
-// Byte order, as the gateway compares, not locale order.
+// UTF-16 code-unit order (JavaScript's `<`), as Huawei's Node SDK core sorts; not locale order.
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -13,6 +13,7 @@ export const adminSettingsSchema = z
     v1UnknownIds: z.enum(['fail_batch', 'ignore']),
     rateLimitPerSecond: z.number().min(0),
     rateLimitBurstSeconds: z.number().positive(),
+    rateLimitStated: z.boolean(),
     /** Share of delete requests answered 503 (before anything is deleted), drawn from a seeded generator. */
     transientFaultRate: z.number().min(0).max(1),
     /** Seed of that generator. @default 1 */

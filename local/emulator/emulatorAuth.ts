@@ -170,12 +170,14 @@ export class EmulatorAuth {
       const eq = part.indexOf('=');
       const name = eq === -1 ? part : part.slice(0, eq);
       const value = eq === -1 ? '' : part.slice(eq + 1);
-      pairs.push([escapeStrict(unescapeLenient(name.replace(/\+/g, ' '))), escapeStrict(unescapeLenient(value.replace(/\+/g, ' ')))]);
+      pairs.push([unescapeLenient(name.replace(/\+/g, ' ')), unescapeLenient(value.replace(/\+/g, ' '))]);
     }
-    // Sorted by key, then value.
+    // Sorted by the decoded key, then value, and escaped afterwards, as Huawei's SDK core signs
+    // (`?az=1&aé=2` puts `az` first, its escaped form `a%C3%A9` would sort first).
     pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const query = pairs.map(([k, v]) => `${escapeStrict(k)}=${escapeStrict(v)}`).join('&');
     const headerBlock = signedHeaders.map((name) => `${name}:${(header(request.headers, name) ?? '').trim()}\n`).join('');
-    const canonical = `${request.method}\n${path}\n${pairs.map(([k, v]) => `${k}=${v}`).join('&')}\n${headerBlock}\n${signedHeaders.join(';')}\n${sha256Hex(request.body)}`;
+    const canonical = `${request.method}\n${path}\n${query}\n${headerBlock}\n${signedHeaders.join(';')}\n${sha256Hex(request.body)}`;
     const stringToSign = `SDK-HMAC-SHA256\n${sdkDate}\n${sha256Hex(canonical)}`;
     return createHmac('sha256', secretKey).update(stringToSign).digest('hex');
   }

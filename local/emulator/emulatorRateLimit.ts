@@ -18,8 +18,11 @@ export class EmulatorRateLimit {
   private tokens = Number.NaN;
   private refilledAt = 0;
 
-  /** Admits a request arriving at `now` (epoch ms): undefined when it may pass, else the 429 answer. */
-  public admit(requestsPerSecond: number, burstSeconds: number, now: number): RateLimitedAnswer | undefined {
+  /**
+   * Admits a request arriving at `now` (epoch ms): undefined when it may pass, else the 429 answer,
+   * whose message states the limit unless `statesLimit` is false.
+   */
+  public admit(requestsPerSecond: number, burstSeconds: number, now: number, statesLimit = true): RateLimitedAnswer | undefined {
     if (!(requestsPerSecond > 0)) {
       this.tokens = Number.NaN;
       return undefined;
@@ -39,7 +42,10 @@ export class EmulatorRateLimit {
     return {
       status: 429,
       // The real gateway's wording ("policy user over ratelimit, limit:N, time:1 minute"), per second here.
-      body: { error_code: 'APIG.0308', error_msg: `The throttling threshold has been reached: policy user over ratelimit, limit:${requestsPerSecond}, time:1 second` },
+      body: {
+        error_code: 'APIG.0308',
+        error_msg: statesLimit ? `The throttling threshold has been reached: policy user over ratelimit, limit:${requestsPerSecond}, time:1 second` : 'The throttling threshold has been reached.',
+      },
       errorCode: 'APIG.0308',
       headers: { 'retry-after': String(Math.max(1, Math.ceil(waitSeconds))) },
     };

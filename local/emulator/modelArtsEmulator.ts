@@ -31,6 +31,16 @@ export interface EmulatorFault {
   retryAfterSeconds?: number;
   /** How many consecutive requests fail this way. @default 1 */
   times?: number;
+  /** Answer with this text (`text/html`) instead of a JSON body, as a gateway or proxy in trouble does. */
+  rawBody?: string;
+  /**
+   * v2 only (a v1 request uses it up without effect), and not a failure: the delete is carried
+   * out, then answered 200 with a body that confirms nothing per sample — `short_results`: one
+   * result fewer than the samples sent;
+   * `no_results`: `{"success": false}` (with `error_code`/`error_msg` when `errorCode` is given)
+   * and no `results`, as the documented response table allows.
+   */
+  v2Answer?: 'short_results' | 'no_results';
 }
 
 /** Settings of the emulator; all can be changed while it runs. */
@@ -58,11 +68,13 @@ export interface EmulatorSettings extends EmulatorAuthSettings {
   rateLimitPerSecond: number;
   /** Requests the gateway lets through in a burst, in seconds of `rateLimitPerSecond`. @default 1 */
   rateLimitBurstSeconds: number;
+  /** Whether the gateway's 429 message states the limit (`limit:N, time:1 second`), as Huawei's does. @default true */
+  rateLimitStated: boolean;
 }
 
 const DEFAULT_SETTINGS: EmulatorSettings = {
   latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch', v1UnknownIdCode: 'ModelArts.4420',
-  auth: 'none', tokenTtlMs: 86_400_000, refuseTokens: false, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1,
+  auth: 'none', tokenTtlMs: 86_400_000, refuseTokens: false, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1, rateLimitStated: true,
 };
 
 const V1_DELETE = /^\/v1\/([^/]+)\/data-annotations\/([^/]+)\/images\/delete$/;
@@ -149,6 +161,11 @@ export class ModelArtsEmulator {
     for (const fault of faults) this.faults.push({ ...fault, times: fault.times ?? 1 });
   }
 
+  /** Drops the faults injected and not used yet. */
+  public clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** The largest number of requests that were in flight at once. */
   public get maxInFlightSeen(): number {
     return this.requests.reduce((max, request) => Math.max(max, request.inFlight), 0);
@@ -169,7 +186,7 @@ export class ModelArtsEmulator {
       const body = await readBody(req);
       // The gateway's rate limit answers at once, before the service's latency.
       const isDelete = V1_DELETE.test(entry.path) || V2_DELETE.test(entry.path);
-      const limited = isDelete ? this.gateway.admit(this.settings.rateLimitPerSecond, this.settings.rateLimitBurstSeconds, Date.now()) : undefined;
+      const limited = isDelete ? this.gateway.admit(this.settings.rateLimitPerSecond, this.settings.rateLimitBurstSeconds, Date.now(), this.settings.rateLimitStated) : undefined;
       const { latencyMs, latencyJitterMs } = this.settings;
       const wait = limited ? 0 : latencyMs + (latencyJitterMs > 0 ? (Math.random() * 2 - 1) * latencyJitterMs : 0);
       if (wait > 0) await delay(wait);
@@ -183,8 +200,8 @@ export class ModelArtsEmulator {
       }
       entry.status = answer.status;
       if (answer.errorCode !== undefined) entry.errorCode = answer.errorCode;
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': randomUUID(), ...answer.headers };
-      res.writeHead(answer.status, headers).end(JSON.stringify(answer.body));
+      const headers: Record<string, string> = { 'content-type': answer.raw === true ? 'text/html' : 'application/json', 'x-request-id': randomUUID(), ...answer.headers };
+      res.writeHead(answer.status, headers).end(answer.raw === true ? String(answer.body) : JSON.stringify(answer.body));
     } catch (error) {
       entry.status = 500;
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 'ModelArts.0001', error_msg: String(error) }));
@@ -230,10 +247,11 @@ export class ModelArtsEmulator {
     const fault = queued ?? (random !== undefined && random.faults.length > 0 && random.random() < random.rate
       ? random.faults[Math.floor(random.random() * random.faults.length)]
       : undefined);
-    if (fault) {
+    if (fault && fault.v2Answer === undefined) {
       if (fault.action !== undefined) return { status: 0, body: undefined, action: fault.action };
       const status = fault.status ?? 500;
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      if (fault.rawBody !== undefined) return { status, body: fault.rawBody, raw: true, errorCode: fault.errorCode ?? defaultCode(status), headers };
       return { ...error(status, fault.errorCode ?? defaultCode(status), fault.errorMessage ?? 'Injected fault.'), headers };
     }
     if (ids.length > this.settings.maxBatchSize) {
@@ -258,6 +276,11 @@ export class ModelArtsEmulator {
     const results = (ids).map((id) =>
       store.delete(id) ? { success: true } : { success: false, error_code: 'ModelArts.4420', error_msg: `Sample not found. [${id}]` },
     );
+    if (fault?.v2Answer === 'short_results') return { status: 200, body: { success: false, results: results.slice(0, -1) }, errorCode: 'SHORT_RESULTS' };
+    if (fault?.v2Answer === 'no_results') {
+      const code = fault.errorCode === undefined ? {} : { error_code: fault.errorCode, error_msg: fault.errorMessage ?? 'Injected fault.' };
+      return { status: 200, body: { success: false, ...code }, errorCode: fault.errorCode ?? 'NO_RESULTS' };
+    }
     return results.every((result) => result.success) ? { status: 200, body: { success: true } } : { status: 200, body: { success: false, results } };
   }
 }
@@ -269,6 +292,8 @@ interface Answer {
   headers?: Record<string, string>;
   /** Do not answer: destroy the connection, or hang. */
   action?: 'reset' | 'hang';
+  /** `body` is text, sent as it is (`text/html`), not JSON. */
+  raw?: boolean;
 }
 
 function error(status: number, code: string, message: string): Answer {

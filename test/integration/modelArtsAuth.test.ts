@@ -175,6 +175,25 @@ describe('AK/SK signing against the strict gateway', () => {
   });
 });
 
+describe('a non-JSON error body quoting a credential (issue 13)', () => {
+  it('is redacted before it is cut to 200 characters: the access key straddling the cut does not reach the report, not even in part', async () => {
+    // Prepare: a gateway's HTML page quoting the access key across character 200 (10 of its 20 characters before it).
+    stack.emulator.settings.auth = 'aksk';
+    const ids = imageIds('html-page', 3);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 502, rawBody: `<html>${'-'.repeat(184)}${TEST_ACCESS_KEY} refused</html>` });
+
+    // Act
+    const result = await runJob(authDeps({ ...AKSK_ENV, MAX_ATTEMPTS: '1' }, AKSK_CREDENTIALS), { target, imageIds: ids });
+
+    // Assess
+    const rows = await failedRows(result.report.failed);
+    expect(rows.map((row) => row.error_code)).toEqual(['HTTP_502', 'HTTP_502', 'HTTP_502']);
+    expect(rows[0]?.error_message).toContain('***');
+    expect(await readS3Text(stack.s3, result.report.failed)).not.toContain(TEST_ACCESS_KEY.slice(0, 6));
+  });
+});
+
 describe('IAM token authentication', () => {
   const TOKEN_ENV = { MODELARTS_AUTH: 'token' };
 
@@ -186,7 +205,8 @@ describe('IAM token authentication', () => {
     stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
 
     // Act
-    const result = await runJob(authDeps(TOKEN_ENV, TOKEN_CREDENTIALS), { target, imageIds: ids, options: { chunkSize: 2, maxInFlight: 50 } });
+    // A job may not raise its ceiling over the deployment's MAX_IN_FLIGHT: the deployment allows 50 here.
+    const result = await runJob(authDeps({ ...TOKEN_ENV, MAX_IN_FLIGHT: '50' }, TOKEN_CREDENTIALS), { target, imageIds: ids, options: { chunkSize: 2, maxInFlight: 50 } });
 
     // Assess
     expect(stack.emulator.auth.tokenRequests).toBe(1);

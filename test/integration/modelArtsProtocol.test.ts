@@ -25,6 +25,7 @@ const stack = useLocalStack();
 
 beforeEach(() => {
   stack.emulator.requests.length = 0;
+  stack.emulator.clearFaults();
   Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, maxBatchSize: 1000, v1UnknownIds: 'fail_batch', v1UnknownIdCode: 'ModelArts.4420', randomFaults: undefined });
 });
 
@@ -181,6 +182,94 @@ describe('transient faults, throttling and permanent errors', () => {
     expect(stack.emulator.requests.map((r) => `${r.status} ${r.errorCode ?? ''}`.trim())).toEqual(['0 HANG', '0 RESET', '200']);
     expect(result.summary.counts).toMatchObject({ deleted: 10, failed: 0 });
     expect(result.summary.retries).toBe(2);
+  });
+});
+
+describe('the real protocol\'s edges (issue 13)', () => {
+  it('v2: an answer one result short is not mapped by position: the chunk is sent again, and the repeat settles each sample truthfully', async () => {
+    // Prepare: the first answer deletes the samples but confirms nothing per sample.
+    const ids = imageIds('v2-short', 10);
+    stack.emulator.seedDataset(PROJECT, DATASET, ids);
+    stack.emulator.injectFaults({ v2Answer: 'short_results' });
+
+    // Act
+    const result = await completed({ target: v2, imageIds: ids });
+
+    // Assess: the repeat answered 4420 for each (gone since the first request): none is called failed, none deleted twice.
+    expect(stack.emulator.requests.map((r) => r.errorCode ?? r.status)).toEqual(['SHORT_RESULTS', 200]);
+    expect(result.summary.counts).toMatchObject({ received: 10, deleted: 0, already_deleted: 10, failed: 0 });
+    expect(stack.emulator.datasetSamples(PROJECT, DATASET).size).toBe(0);
+  });
+
+  it('v2: success: false with no results, again and again: the samples end failed UNCONFIRMED_RESULTS after the retries, never "deleted", never bisected', async () => {
+    // Prepare
+    const ids = imageIds('v2-no-results', 8);
+    stack.emulator.seedDataset(PROJECT, DATASET, ids);
+    stack.emulator.injectFaults({ v2Answer: 'no_results', times: 3 });
+
+    // Act
+    const result = await completed({ target: v2, imageIds: ids }, { MAX_ATTEMPTS: '3' });
+
+    // Assess
+    expect(stack.emulator.requests.map((r) => r.imageIds.length)).toEqual([8, 8, 8]);
+    expect(result.summary.counts).toMatchObject({ deleted: 0, failed: 8 });
+    const rows = await failedRows(result.report.failed);
+    expect(new Set(rows.map((row) => row.error_code))).toEqual(new Set(['UNCONFIRMED_RESULTS']));
+  });
+
+  it('ModelArts.4204 (API not subscribed): every ID of the chunk failed with it, no retry, no bisection', async () => {
+    // Prepare
+    const ids = imageIds('not-subscribed', 40);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.4204', errorMessage: 'Request api error! The API is not subscribed.', times: 2 });
+
+    // Act
+    const result = await completed({ target: v1, imageIds: ids, options: { chunkSize: 20 } });
+
+    // Assess: one request per chunk.
+    expect(stack.emulator.requests.map((r) => r.imageIds.length)).toEqual([20, 20]);
+    expect(result.summary.counts).toMatchObject({ deleted: 0, failed: 40 });
+    expect(new Set((await failedRows(result.report.failed)).map((row) => row.error_code))).toEqual(new Set(['ModelArts.4204']));
+  });
+
+  it('ModelArts.4712 (dataset busy with an import or sync): retried after waits of 30 s and more, then deleted', async () => {
+    // Prepare: a virtual clock, so the long waits cost no time; its sleeps are recorded.
+    const ids = imageIds('busy-dataset', 10);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.4712', errorMessage: 'The dataset is being imported or synchronized.', times: 2 });
+    const clock = virtualClock({ start: 1_800_000_000_000, random: seeded(4712), sleeps: 'advance' });
+    const sleeps: number[] = [];
+    const recording = { ...clock, sleep: (ms: number) => (sleeps.push(ms), clock.sleep(ms)) };
+    const deps = stackDeps(stack, {}, { clock: recording });
+
+    // Act
+    const { summary } = await runCleanupJob({ target: v1, imageIds: ids }, { type: 'manual' }, deps, testBudget({ stopRetryingAt: clock.now() + 600_000 }, clock.now()));
+
+    // Assess
+    expect(stack.emulator.requests.map((r) => r.errorCode ?? r.status)).toEqual(['ModelArts.4712', 'ModelArts.4712', 200]);
+    expect(summary.counts).toMatchObject({ deleted: 10, failed: 0 });
+    expect(sleeps.filter((ms) => ms >= 30_000)).toHaveLength(2);
+  });
+
+  it('EXTRA_ERROR_CODES: a code the deployment calls throttled is retried whole; without it, the status decides (400: permanent, the v1 batch bisected)', async () => {
+    // Prepare
+    const ids = imageIds('extra-codes', 10);
+    const other = imageIds('extra-codes-other', 10);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, [...ids, ...other]);
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.9001' });
+
+    // Act
+    const withCode = await completed({ target: v1, imageIds: ids }, { EXTRA_ERROR_CODES: 'throttled:ModelArts.9001' });
+    const sentWith = stack.emulator.requests.map((r) => r.imageIds.length);
+    stack.emulator.requests.length = 0;
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.9001' });
+    const withoutCode = await completed({ target: v1, imageIds: other });
+
+    // Assess
+    expect(sentWith).toEqual([10, 10]);
+    expect(withCode.summary).toMatchObject({ throttled: 1, counts: { deleted: 10, failed: 0 } });
+    expect(stack.emulator.requests.map((r) => r.imageIds.length)).toEqual([10, 5, 5]);
+    expect(withoutCode.summary).toMatchObject({ throttled: 0, counts: { deleted: 10, failed: 0 } });
   });
 });
 

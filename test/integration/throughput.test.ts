@@ -1,9 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { setTimeout as delay } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../lib/core/clock.js';
+import { systemClock, type Clock } from '../../lib/core/clock.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import type { CleanupDeps } from '../../lib/job/types.js';
+import { AdaptiveLimiter } from '../../lib/modelarts/adaptiveLimiter.js';
+import { withAdaptiveLimit } from '../../lib/modelarts/limitedModelArtsClient.js';
+import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 import { startLocalStack } from '../../local/stack/startLocalStack.js';
@@ -18,7 +21,7 @@ const stack = useLocalStack();
 
 beforeEach(() => {
   stack.emulator.requests.length = 0;
-  Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1, randomFaults: undefined });
+  Object.assign(stack.emulator.settings, { latencyMs: 0, latencyJitterMs: 0, rateLimitPerSecond: 0, rateLimitBurstSeconds: 1, rateLimitStated: true, randomFaults: undefined });
 });
 
 async function completed(event: unknown, deps: CleanupDeps) {
@@ -57,13 +60,13 @@ function fastClock(factor: number): Clock {
 
 describe('throughput on the local stack', () => {
   it('finds an unannounced gateway rate limit: backs off on its 429s, and every image still ends deleted', async () => {
-    // Prepare: 100 requests/s with a tenth of a second of burst; the job may send 16 at once.
+    // Prepare: 100 requests/s with a tenth of a second of burst, not stated in the 429's message; the job may send 16 at once.
     const ids = imageIds('rate-limited', 3_000);
     stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
-    Object.assign(stack.emulator.settings, { latencyMs: 20, latencyJitterMs: 5, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1 });
+    Object.assign(stack.emulator.settings, { latencyMs: 20, latencyJitterMs: 5, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1, rateLimitStated: false });
 
     // Act
-    const result = await completed({ target, imageIds: ids, options: { chunkSize: 20, maxInFlight: 16 } }, stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10' }));
+    const result = await completed({ target, imageIds: ids, options: { chunkSize: 20, maxInFlight: 16 } }, stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10', MAX_IN_FLIGHT: '16' }));
 
     // Assess
     const throttledAnswers = stack.emulator.requests.filter((request) => request.status === 429);
@@ -81,6 +84,43 @@ describe('throughput on the local stack', () => {
     // The report carries the limiter's summary.
     const summary = JSON.parse(await readS3Text(stack.s3, result.report.summary)) as typeof result.summary;
     expect(summary.limiter).toEqual(limiter);
+  });
+
+  it('follows a limit the gateway states (APIG.0308 "limit:100, time:1 second"): the limiter takes it as its rate ceiling', async () => {
+    // Prepare: the production client behind a limiter, as a job builds them; 100 requests/s, the
+    // limit stated in the 429s as Huawei's gateway does; 40 requests at once, far over the burst.
+    const ids = imageIds('rate-stated', 400);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    Object.assign(stack.emulator.settings, { rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1 });
+    const limiter = new AdaptiveLimiter({ min: 1, max: 40, initial: 40 }, systemClock);
+    const client = withAdaptiveLimit(createModelArtsClient({ endpoint: stack.env.MODELARTS_ENDPOINT!, requestTimeoutMs: 5_000 }), limiter, { clock: systemClock });
+    const v1 = { api: 'v1' as const, ...target };
+
+    // Act
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => client.deleteBatch(v1, ids.slice(i * 10, i * 10 + 10))));
+
+    // Assess
+    const throttled = results.filter((result) => result.kind === 'batch_failed' && result.failure.code === 'APIG.0308');
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(limiter.snapshot()).toMatchObject({ rateCeiling: 100, decreases: 1 });
+    expect(limiter.snapshot().rate).toBeLessThanOrEqual(100);
+  });
+
+  it('an unstated limit sets no ceiling', async () => {
+    // Prepare: as above, the 429s without the limit.
+    const ids = imageIds('rate-unstated', 400);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    Object.assign(stack.emulator.settings, { rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1, rateLimitStated: false });
+    const limiter = new AdaptiveLimiter({ min: 1, max: 40, initial: 40 }, systemClock);
+    const client = withAdaptiveLimit(createModelArtsClient({ endpoint: stack.env.MODELARTS_ENDPOINT!, requestTimeoutMs: 5_000 }), limiter, { clock: systemClock });
+    const v1 = { api: 'v1' as const, ...target };
+
+    // Act
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => client.deleteBatch(v1, ids.slice(i * 10, i * 10 + 10))));
+
+    // Assess
+    expect(results.some((result) => result.kind === 'batch_failed' && result.failure.code === 'APIG.0308')).toBe(true);
+    expect(limiter.snapshot()).toMatchObject({ rateCeiling: null, decreases: 1 });
   });
 
   it('reuses kept-alive connections: many chunks over two warm invocations open no more connections than requests in flight', async () => {
@@ -112,12 +152,13 @@ describe('throughput on the local stack', () => {
 
   it("logs the limiter's state (limit, in flight, rate, throttled) at a steady pace while the job runs", async () => {
     // Prepare: a clock 25 times faster, so the 5 s progress interval passes every 200 ms of real time.
+    // The limit is not stated in the 429s: on this clock a stated 100/s would pace at 4 real requests a second.
     const ids = imageIds('progress', 2_000);
     stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
-    Object.assign(stack.emulator.settings, { latencyMs: 10, latencyJitterMs: 2, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1 });
+    Object.assign(stack.emulator.settings, { latencyMs: 10, latencyJitterMs: 2, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1, rateLimitStated: false });
     const logger = new CapturingLogger({ serviceName: 'image-cleanup-test', logLevel: 'INFO' });
     const clock = fastClock(25);
-    const deps = stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10' }, { logger, clock });
+    const deps = stackDeps(stack, { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10', MAX_IN_FLIGHT: '16' }, { logger, clock });
 
     // Act
     const startedAt = clock.now();
@@ -139,6 +180,7 @@ describe('throughput on the local stack', () => {
         inFlight: expect.any(Number) as unknown,
         waiting: expect.any(Number) as unknown,
         rate: expect.toSatisfy((rate: unknown) => rate === null || typeof rate === 'number') as unknown,
+        rateCeiling: null,
         throttled: expect.any(Number) as unknown,
         decreases: expect.any(Number) as unknown,
       });

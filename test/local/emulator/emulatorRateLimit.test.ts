@@ -52,4 +52,17 @@ describe('EmulatorRateLimit', () => {
     expect(answer).toMatchObject({ status: 429, errorCode: 'APIG.0308', body: { error_code: 'APIG.0308' }, headers: { 'retry-after': '4' } });
     expect(answer?.body.error_msg).toContain('limit:0.25');
   });
+
+  it('can leave the limit out of the message (an unannounced limit)', () => {
+    // Prepare
+    const gate = new EmulatorRateLimit();
+    gate.admit(1, 1, 0, false);
+
+    // Act
+    const answer = gate.admit(1, 1, 1, false);
+
+    // Assess
+    expect(answer).toMatchObject({ status: 429, errorCode: 'APIG.0308' });
+    expect(answer?.body.error_msg).toBe('The throttling threshold has been reached.');
+  });
 });

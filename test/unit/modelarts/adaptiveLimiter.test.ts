@@ -380,6 +380,88 @@ describe('AdaptiveLimiter', () => {
     expect(h.limiter.summary().finalRate).toBeGreaterThan(0);
   });
 
+  describe('a rate ceiling stated by the gateway (APIG.0308 "limit:N,time:…")', () => {
+    /** Sends 10 requests per second for a second, throttles with `signal`, then answers every request at once for `seconds`. */
+    async function throttledThenHealthy(signal: LimiterSignal, seconds: number) {
+      const clock = virtualClock({ sleeps: 'wait' });
+      const h = harness({ min: 1, max: 64, initial: 64 }, clock);
+      for (let i = 0; i < 10; i += 1) {
+        h.request(1);
+        await clock.advance(100);
+      }
+      h.release(signal);
+      while (h.held.length > 0) h.release(DROPPED);
+      const afterThrottle = h.limiter.snapshot();
+      h.request(100_000);
+      const rates: number[] = [];
+      let grantsInLast10s = 0;
+      for (let second = 0; second < seconds; second += 1) {
+        const before = h.granted;
+        for (let tick = 0; tick < 100; tick += 1) {
+          await clock.advance(10);
+          while (h.held.length > 0) h.release(answered());
+        }
+        if (second >= seconds - 10) grantsInLast10s += h.granted - before;
+        rates.push(h.limiter.snapshot().rate as number);
+      }
+      return { afterThrottle, rates, grantsInLast10s, snapshot: h.limiter.snapshot() };
+    }
+
+    it('never paces above it, however long the answers stay healthy', async () => {
+      // Act
+      const { afterThrottle, rates, grantsInLast10s, snapshot } = await throttledThenHealthy({ kind: 'throttled', rateCeiling: 10 }, 40);
+
+      // Assess
+      expect(afterThrottle.rate).toBe(9);
+      expect(afterThrottle.rateCeiling).toBe(10);
+      expect(Math.max(...rates)).toBeLessThanOrEqual(10);
+      expect(rates.at(-1)).toBe(10);
+      expect(grantsInLast10s).toBeLessThanOrEqual(101);
+      expect(snapshot.decreases).toBe(1);
+    });
+
+    it('(control) without it, the same schedule regrows past the rate that was throttled', async () => {
+      // Act
+      const { afterThrottle, rates, grantsInLast10s } = await throttledThenHealthy(THROTTLED, 40);
+
+      // Assess
+      expect(afterThrottle.rate).toBe(9);
+      expect(afterThrottle.rateCeiling).toBeNull();
+      expect(rates.at(-1)).toBeGreaterThan(15);
+      expect(grantsInLast10s).toBeGreaterThan(150);
+    });
+
+    it('lowers the pace at once to a lower ceiling, even from an answer to a request sent before the last decrease', async () => {
+      // Prepare: a first throttle (paced at 9/s), with 3 more requests still in flight from before it.
+      const clock = virtualClock({ sleeps: 'wait' });
+      const h = harness({ min: 1, max: 64, initial: 64 }, clock);
+      for (let i = 0; i < 10; i += 1) {
+        h.request(1);
+        await clock.advance(100);
+      }
+      h.release(THROTTLED);
+      const paced = h.limiter.snapshot();
+
+      // Act: a stale throttle that states 2 per second.
+      h.release({ kind: 'throttled', rateCeiling: 2 });
+
+      // Assess: no second decrease (stale), but the pace obeys the gateway's word.
+      const after = h.limiter.snapshot();
+      expect(paced.rate).toBe(9);
+      expect(after).toMatchObject({ decreases: 1, rate: 2, rateCeiling: 2, throttled: 2 });
+    });
+
+    it('goes below the floor rate when the stated limit is lower (limit:30,time:1 minute is 0.5 per second)', async () => {
+      // Act
+      const { afterThrottle, rates, grantsInLast10s } = await throttledThenHealthy({ kind: 'throttled', rateCeiling: 0.5 }, 20);
+
+      // Assess
+      expect(afterThrottle.rate).toBe(0.5);
+      expect(Math.max(...rates)).toBeLessThanOrEqual(0.5);
+      expect(grantsInLast10s).toBeLessThanOrEqual(6);
+    });
+  });
+
   it('clamps a floor above the ceiling and an initial limit outside them, and refuses nonsense', () => {
     // Prepare
     const clock = virtualClock({ sleeps: 'wait' });

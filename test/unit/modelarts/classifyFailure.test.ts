@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyNetworkError, classifyResponse, isAlreadyGone, isBisectable, isRenewable, isRetryable, isThrottled, parseRetryAfter, readErrorBody,
-  TIME_BUDGET_SPENT, type FailureClass, type ServiceFailure,
+  classifyAnswer, classifyResponse, isAlreadyGone, isBisectable, isKnownCode, isRenewable, isRetryable, isThrottled,
+  TIME_BUDGET_SPENT, UNCONFIRMED_RESULTS, type FailureClass, type ServiceFailure,
 } from '../../../lib/modelarts/classifyFailure.js';
 
 describe('classifyResponse', () => {
@@ -24,6 +24,11 @@ describe('classifyResponse', () => {
     { status: 400, code: undefined, expected: 'permanent' },
     { status: 503, code: 'ModelArts.9999', expected: 'transient' },
     { status: 200, code: 'ModelArts.0104', expected: 'permanent' },
+    { status: 429, code: 'ModelArts.72060075', expected: 'throttled' },
+    { status: 400, code: 'ModelArts.4712', expected: 'transient' },
+    { status: 400, code: 'ModelArts.4204', expected: 'permanent' },
+    { status: 503, code: 'ModelArts.4204', expected: 'permanent' },
+    { status: 200, code: UNCONFIRMED_RESULTS, expected: 'transient' },
   ])('classifies status $status with code $code as $expected', ({ status, code, expected }) => {
     // Act
     const failureClass = classifyResponse(status, code);
@@ -103,6 +108,10 @@ describe('isBisectable', () => {
     { what: 'status 404', failure: { failureClass: 'permanent', status: 404, code: 'HTTP_404', message: 'no such job' }, expected: false },
     { what: 'a missing dataset', failure: { failureClass: 'permanent', status: 400, code: 'ModelArts.4352', message: 'no dataset' }, expected: false },
     { what: 'unfinished label tasks', failure: { failureClass: 'permanent', status: 400, code: 'ModelArts.4803', message: 'busy' }, expected: false },
+    { what: 'an API not subscribed', failure: { failureClass: 'permanent', status: 400, code: 'ModelArts.4204', message: 'not subscribed' }, expected: false },
+    { what: 'a busy dataset, given up', failure: { failureClass: 'permanent', status: 400, code: 'ModelArts.4712', message: 'busy' }, expected: false },
+    { what: 'an answer that confirms nothing', failure: { failureClass: 'permanent', status: 200, code: UNCONFIRMED_RESULTS, message: 'unconfirmed' }, expected: false },
+    { what: 'a failure the classifier marked whole-request', failure: { failureClass: 'permanent', status: 400, code: 'X.1', message: 'target', wholeRequest: true }, expected: false },
     { what: 'the spent time budget', failure: { failureClass: 'permanent', code: TIME_BUDGET_SPENT, message: 'not sent' }, expected: false },
     { what: 'an unreadable answer', failure: { failureClass: 'permanent', status: 200, code: 'MALFORMED_RESPONSE', message: 'unreadable' }, expected: false },
     { what: 'a client error', failure: { failureClass: 'permanent', code: 'CLIENT_ERROR', message: 'bug' }, expected: false },
@@ -121,160 +130,42 @@ describe('isBisectable', () => {
   });
 });
 
-describe('readErrorBody', () => {
-  it('reads the flat {error_code, error_msg} shape', () => {
+describe('classifyAnswer', () => {
+  it('makes a busy dataset (ModelArts.4712) wait at least 30 s before its retry, unless Retry-After asks for longer', () => {
     // Act
-    const read = readErrorBody({ error_code: 'ModelArts.4420', error_msg: 'image not found' });
+    const plain = classifyAnswer({ status: 400, code: 'ModelArts.4712', fallbackCode: 'HTTP_400', message: 'busy' });
+    const shortHeader = classifyAnswer({ status: 400, code: 'ModelArts.4712', fallbackCode: 'HTTP_400', message: 'busy', retryAfterMs: 2_000 });
+    const longHeader = classifyAnswer({ status: 400, code: 'ModelArts.4712', fallbackCode: 'HTTP_400', message: 'busy', retryAfterMs: 120_000 });
 
     // Assess
-    expect(read).toEqual({ code: 'ModelArts.4420', message: 'image not found' });
+    expect(plain).toEqual({ failureClass: 'transient', status: 400, code: 'ModelArts.4712', message: 'busy', retryAfterMs: 30_000, wholeRequest: true });
+    expect(shortHeader.retryAfterMs).toBe(30_000);
+    expect(longHeader.retryAfterMs).toBe(120_000);
   });
 
-  it('reads the nested {error: {code, message}} shape', () => {
+  it('keeps Retry-After as it is for other codes, and names a missing code by its fallback', () => {
     // Act
-    const read = readErrorBody({ error: { code: 'APIG.0308', message: 'too many requests' } });
+    const failure = classifyAnswer({ status: 429, code: undefined, fallbackCode: 'HTTP_429', message: 'slow down', retryAfterMs: 4_000 });
 
     // Assess
-    expect(read).toEqual({ code: 'APIG.0308', message: 'too many requests' });
+    expect(failure).toEqual({ failureClass: 'throttled', status: 429, code: 'HTTP_429', message: 'slow down', retryAfterMs: 4_000 });
   });
 
-  it('reads a flat code without a message', () => {
-    // Act
-    const read = readErrorBody({ error_code: 'ModelArts.4352', error_msg: 42 });
+  it('puts no floor on a busy code that arrives as a final answer (not retried anyway)', () => {
+    // Act: a deployment re-classified 4712 as permanent.
+    const failure = classifyAnswer({ status: 400, code: 'ModelArts.4712', fallbackCode: 'HTTP_400', message: 'busy' }, new Map([['ModelArts.4712', 'permanent']]));
 
     // Assess
-    expect(read).toEqual({ code: 'ModelArts.4352' });
-  });
-
-  it.each([undefined, null, 'error', 42, [], {}, { error_code: 7 }, { error: 'x' }, { error: null }])('returns nothing from junk (%j)', (body) => {
-    // Act
-    const read = readErrorBody(body);
-
-    // Assess
-    expect(read).toEqual({});
+    expect(failure).toEqual({ failureClass: 'permanent', status: 400, code: 'ModelArts.4712', message: 'busy' });
   });
 });
 
-describe('parseRetryAfter', () => {
-  const NOW = Date.parse('2024-05-01T12:00:00Z');
-
-  it.each([
-    { header: '5', expected: 5000 },
-    { header: ' 2 ', expected: 2000 },
-    { header: '0', expected: 0 },
-    { header: '1.5', expected: 1500 },
-  ])('reads seconds: $header -> $expected ms', ({ header, expected }) => {
+describe('isKnownCode', () => {
+  it('knows the table and the extra codes, nothing else (not even Object.prototype names)', () => {
     // Act
-    const ms = parseRetryAfter(header, NOW);
+    const known = ['ModelArts.4420', 'ModelArts.4204', 'X.1', 'ModelArts.9999', 'toString', '__proto__'].map((code) => isKnownCode(code, new Map([['X.1', 'busy']])));
 
     // Assess
-    expect(ms).toBe(expected);
-  });
-
-  it('reads an HTTP date as the milliseconds from now', () => {
-    // Prepare
-    const header = new Date(NOW + 30_000).toUTCString();
-
-    // Act
-    const ms = parseRetryAfter(header, NOW);
-
-    // Assess
-    expect(ms).toBe(30_000);
-  });
-
-  it('reads an HTTP date in the past as zero', () => {
-    // Prepare
-    const header = new Date(NOW - 60_000).toUTCString();
-
-    // Act
-    const ms = parseRetryAfter(header, NOW);
-
-    // Assess
-    expect(ms).toBe(0);
-  });
-
-  it.each([null, undefined, '', '   ', 'soon', 'in five minutes', '5 minutes'])('returns undefined for %j', (header) => {
-    // Act
-    const ms = parseRetryAfter(header, NOW);
-
-    // Assess
-    expect(ms).toBeUndefined();
-  });
-});
-
-describe('classifyNetworkError', () => {
-  it('classifies a timeout (DOMException TimeoutError) as transient TIMEOUT', () => {
-    // Prepare
-    const error = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'transient', code: 'TIMEOUT', message: 'the request timed out' });
-  });
-
-  it('classifies fetch failed with a connection-reset cause as transient with that code', () => {
-    // Prepare
-    const error = new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'transient', code: 'ECONNRESET', message: 'network error: ECONNRESET' });
-  });
-
-  it('classifies a bare fetch failed TypeError as transient NETWORK_ERROR', () => {
-    // Prepare
-    const error = new TypeError('fetch failed');
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'transient', code: 'NETWORK_ERROR', message: 'network error: fetch failed' });
-  });
-
-  it('finds a transient code nested deeper in the cause chain', () => {
-    // Prepare
-    const error = new TypeError('fetch failed', { cause: new Error('socket', { cause: { code: 'UND_ERR_SOCKET' } }) });
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure.failureClass).toBe('transient');
-    expect(failure.code).toBe('UND_ERR_SOCKET');
-  });
-
-  it('classifies a plain Error as permanent CLIENT_ERROR with its message', () => {
-    // Prepare
-    const error = new Error('something broke');
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'permanent', code: 'CLIENT_ERROR', message: 'something broke' });
-  });
-
-  it('classifies an error with an unknown code as permanent, keeping the code', () => {
-    // Prepare
-    const error = Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' });
-
-    // Act
-    const failure = classifyNetworkError(error);
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'permanent', code: 'ERR_INVALID_URL', message: 'Invalid URL' });
-  });
-
-  it('classifies a thrown non-error as permanent', () => {
-    // Act
-    const failure = classifyNetworkError('oops');
-
-    // Assess
-    expect(failure).toEqual({ failureClass: 'permanent', code: 'CLIENT_ERROR', message: 'oops' });
+    expect(known).toEqual([true, true, true, false, false, false]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyResponse, isAlreadyGone, isBisectable, isRenewable, isRetryable, type FailureClass, type ServiceFailure } from '../../../lib/modelarts/classifyFailure.js';
 import { createAuthorizer } from '../../../lib/modelarts/createAuthorizer.js';
 import type { IamTokenProvider } from '../../../lib/modelarts/iamTokenProvider.js';
-import { TIME_BUDGET_SPENT } from '../../../lib/modelarts/classifyFailure.js';
+import { TIME_BUDGET_SPENT, UNCONFIRMED_RESULTS } from '../../../lib/modelarts/classifyFailure.js';
 import type { ModelArtsClient } from '../../../lib/modelarts/modelArtsClient.js';
 import type { CleanupTarget } from '../../../lib/modelarts/CleanupTarget.js';
 import { createChunkDeleter } from '../../../lib/pipeline/deleteChunk.js';
@@ -11,7 +11,8 @@ import type { OutcomeRecord } from '../../../lib/pipeline/outcome.js';
 
 // Pins every decision taken about a failed request, for every code and status we know of, through
 // the code that acts on it (classifyResponse, the authorizer's renewCredentials, the chunk
-// deleter), so the decisions stay exactly as they were when the code tables are moved.
+// deleter), so the decisions stay exactly as they were when the code tables are moved. Changed on
+// purpose since (issue 13): ModelArts.4204, 4712 and 72060075 are known now, and UNCONFIRMED_RESULTS is new.
 
 const CLASSES: readonly FailureClass[] = ['throttled', 'transient', 'credentials_expired', 'already_gone', 'permanent'];
 const STATUSES: ReadonlyArray<number | undefined> = [undefined, 200, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504];
@@ -45,6 +46,7 @@ const CODE_ROWS: CodeRow[] = [
   row('APIG.0308', /*                      */ 'throttled', /*        */ true, false, false, false, 'failed', true),
   row('APIGW.0308', /*                     */ 'throttled', /*        */ true, false, false, false, 'failed', true),
   row('ModelArts.0114', /*                 */ 'throttled', /*        */ true, false, false, false, 'failed', true),
+  row('ModelArts.72060075', /*             */ 'throttled', /*        */ true, false, false, false, 'failed', true),
   row('APIG.0301', /*                      */ 'credentials_expired', false, true, false, false, 'failed', true),
   row('APIGW.0301', /*                     */ 'credentials_expired', false, true, false, false, 'failed', true),
   row('APIG.0303', /*                      */ 'credentials_expired', false, false, true, false, 'failed', true),
@@ -53,6 +55,12 @@ const CODE_ROWS: CodeRow[] = [
   row('ModelArts.0202', /*                 */ 'credentials_expired', false, true, false, false, 'failed', true),
   row('ModelArts.0203', /*                 */ 'credentials_expired', false, true, false, false, 'failed', true),
   row('ModelArts.4424', /*                 */ 'transient', /*        */ true, false, false, false, 'failed', true),
+  // A busy dataset: retried (after a long wait), never bisected.
+  row('ModelArts.4712', /*                 */ 'transient', /*        */ true, false, false, false, 'failed', true),
+  // A v2 answer that confirms nothing per sample: sent again (a re-check), never bisected.
+  row(UNCONFIRMED_RESULTS, /*              */ 'transient', /*        */ true, false, false, false, 'failed', true),
+  // API not subscribed: permanent whatever the status, about the whole request.
+  row('ModelArts.4204', /*                 */ 'permanent', /*        */ false, false, false, false, 'failed', true),
   // About the target or the credentials, not an ID: never bisected; the class is the status's.
   row('ModelArts.4352', /*                 */ 'permanent', /*        */ false, false, false, false, 'failed', false),
   row('ModelArts.4803', /*                 */ 'permanent', /*        */ false, false, false, false, 'failed', false),
@@ -63,7 +71,7 @@ const CODE_ROWS: CodeRow[] = [
   row('CREDENTIALS_UNAVAILABLE', /*        */ 'permanent', /*        */ false, false, false, false, 'failed', false),
   row('INVALID_CREDENTIALS', /*            */ 'permanent', /*        */ false, false, false, false, 'failed', false),
   // Unknown today (some are named by the reference but not handled): the status decides.
-  ...['ModelArts.0104', 'ModelArts.9999', 'ModelArts.4204', 'ModelArts.4712', 'ModelArts.72060075', 'ModelArts.0102', 'ModelArts.0201',
+  ...['ModelArts.0104', 'ModelArts.9999', 'ModelArts.0102', 'ModelArts.0201',
     'ModelArts.0204', 'ModelArts.0205', 'ModelArts.0210', 'HTTP_400', 'UNKNOWN', 'NETWORK_ERROR', 'TIMEOUT', 'ECONNRESET',
     'toString', 'constructor', '__proto__', 'hasOwnProperty', '']
     .map((code) => row(code, 'permanent', false, false, false, true, 'failed', false)),
@@ -89,7 +97,7 @@ const STATUS_ROWS: Array<{ status: number; failureClass: FailureClass; retry: bo
 const TOKEN_RENEWABLE = new Set(['APIG.0301', 'APIGW.0301', 'APIG.0307', 'ModelArts.4504', 'ModelArts.0202', 'ModelArts.0203']);
 const AKSK_RENEWABLE = new Set(['APIG.0303']);
 const WHOLE_REQUEST_STATUSES = new Set([401, 403, 404]);
-const WHOLE_REQUEST_CODES = new Set(['ModelArts.4352', 'ModelArts.4803', 'MALFORMED_RESPONSE', 'CLIENT_ERROR', TIME_BUDGET_SPENT, 'CREDENTIALS_REFUSED', 'CREDENTIALS_UNAVAILABLE', 'INVALID_CREDENTIALS']);
+const WHOLE_REQUEST_CODES = new Set(['ModelArts.4352', 'ModelArts.4803', 'ModelArts.4204', 'ModelArts.4712', UNCONFIRMED_RESULTS, 'MALFORMED_RESPONSE', 'CLIENT_ERROR', TIME_BUDGET_SPENT, 'CREDENTIALS_REFUSED', 'CREDENTIALS_UNAVAILABLE', 'INVALID_CREDENTIALS']);
 
 const V1_TARGET: CleanupTarget = { api: 'v1', projectId: 'p1', dataAnnotationId: '282' };
 const REFS = Array.from({ length: 4 }, (_, i) => ({ id: (i + 1).toString(16).padStart(32, '0'), position: i + 1 }));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../../lib/core/errors.js';
 import { createIamTokenProvider } from '../../../lib/modelarts/iamTokenProvider.js';
@@ -132,5 +134,31 @@ describe('createIamTokenProvider', () => {
     expect(error).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE', retryable: true });
     expect(second).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE' });
     expect(provider.fetchCount).toBe(2);
+  });
+
+  it('redacts the password from an IAM message quoting it before cutting the message to 200 characters, a password straddling the cut included', async () => {
+    // Prepare: an IAM that quotes the password across character 200 of its message (a local
+    // server: the emulator's IAM answers fixed messages). The password is made up for this test.
+    const password = 'Straddling-Pa55word-example';
+    const message = `${'m'.repeat(190)}${password} is wrong`;
+    const iam = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 401, message, title: 'Unauthorized' } }));
+    });
+    await new Promise<void>((resolve) => iam.listen(0, '127.0.0.1', resolve));
+    const provider = createIamTokenProvider({
+      iamEndpoint: `http://127.0.0.1:${(iam.address() as AddressInfo).port}`,
+      requestTimeoutMs: 2_000,
+      loadCredentials: () => Promise.resolve({ ...credentials, password }),
+    });
+
+    // Act
+    const error = await provider.getToken().catch((e: unknown) => e);
+    iam.closeAllConnections();
+    await new Promise((resolve) => iam.close(resolve));
+
+    // Assess
+    expect(error).toMatchObject({ code: 'CREDENTIALS_REFUSED' });
+    expect((error as Error).message).toContain('***');
+    expect((error as Error).message).not.toContain(password.slice(0, 6));
   });
 });

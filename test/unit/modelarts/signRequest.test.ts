@@ -28,11 +28,11 @@ describe('signRequest', () => {
     );
   });
 
-  it('builds the canonical request as documented: path ending in /, sorted encoded query, trimmed sorted headers, body hash', () => {
+  it('builds the canonical request as documented: path ending in /, query sorted by raw names and values then encoded, trimmed sorted headers, body hash', () => {
     // Prepare
     const request = {
       method: 'post',
-      url: new URL('https://h.example.com/v1/p%20q/data-annotations/28*2/images/delete?b=2&a=x y&a=&c'),
+      url: new URL('https://h.example.com/v1/p%20q/data-annotations/28*2/images/delete?b=2&a=x y&a=&c&a%C3%A9=4&az=3'),
       headers: { 'X-Sdk-Date': ' 20191115T033655Z ', Host: 'h.example.com', 'Content-Type': 'application/json' },
       body: '{"image_id":["a"]}',
     };
@@ -44,7 +44,7 @@ describe('signRequest', () => {
     expect(canonical.split('\n')).toEqual([
       'POST',
       '/v1/p%20q/data-annotations/28%2A2/images/delete/',
-      'a=&a=x%20y&b=2&c=',
+      'a=&a=x%20y&az=3&a%C3%A9=4&b=2&c=',
       'content-type:application/json',
       'host:h.example.com',
       'x-sdk-date:20191115T033655Z',
