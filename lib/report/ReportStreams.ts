@@ -5,10 +5,15 @@ import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { CleanupTarget } from '../modelarts/CleanupTarget.js';
+import { spreadsheetSafeCell } from '../manifest/spreadsheetSafeCell.js';
 import { ReportWriteError } from '../core/errors.js';
 import type { OutcomeRecord } from '../pipeline/outcome.js';
 
-/** Columns of `failed.csv`: a valid CSV manifest for a re-run (`image_id` plus the target's columns). */
+/**
+ * Columns of `failed.csv`: a valid CSV manifest for a re-run (`image_id` plus the target's columns).
+ * A cell a spreadsheet would run as a formula gets a leading `'` (lib/manifest/spreadsheetSafeCell.ts),
+ * which the CSV manifest reader removes again, so a re-run reads the entries that failed.
+ */
 export const FAILED_CSV_COLUMNS = ['image_id', 'outcome', 'error_code', 'error_message', 'line', 'project_id', 'data_annotation_id', 'dataset_id'] as const;
 
 const FLUSH_CHARS = 256 * 1024;
@@ -57,15 +62,17 @@ export class ReportStreams {
         this.resultsBuffer += `${JSON.stringify(line)}\n`;
       }
       if (record.outcome === 'failed' || record.outcome === 'invalid') {
+        // Entries and service messages are anyone's text: none may land in a spreadsheet as a formula.
         this.failedRows.push([
-          record.imageId,
+          spreadsheetSafeCell(record.imageId),
           record.outcome,
-          record.errorCode ?? '',
-          record.errorMessage ?? '',
+          spreadsheetSafeCell(record.errorCode ?? ''),
+          spreadsheetSafeCell(record.errorMessage ?? ''),
           String(record.position),
-          this.target.projectId,
-          this.target.api === 'v1' ? this.target.dataAnnotationId : '',
-          this.target.api === 'v2' ? this.target.datasetId : '',
+          // Target IDs may start with "-" too.
+          spreadsheetSafeCell(this.target.projectId),
+          spreadsheetSafeCell(this.target.api === 'v1' ? this.target.dataAnnotationId : ''),
+          spreadsheetSafeCell(this.target.api === 'v2' ? this.target.datasetId : ''),
         ]);
       }
     }

