@@ -4,7 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEMO_TARGET } from '../../local/stack/demoData.js';
-import { handlerFor, type InvokeOutput } from '../../local/cli/invokeEvent.js';
+import { handlerFor } from '../../local/cli/handlerFor.js';
+import type { InvokeOutput } from '../../local/cli/invokeEvent.js';
 import { SAMPLE_DATASET } from '../../local/stack/sampleData.js';
 
 // Every sample event runs through `npm run invoke` (a subprocess that starts its own embedded
@@ -59,6 +60,14 @@ const expectations: Record<string, (output: InvokeOutput, event: unknown) => voi
       expect.objectContaining({ trigger: { type: 'schedule', source: '2026-11-28T17:00:00.000Z', manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } }),
     ]);
   },
+  'schedule-scheduler-default.json': (output) => {
+    // EventBridge Scheduler's default notification (a schedule without input): a plain tick, at its time.
+    expect(output.result).toMatchObject({ status: 'completed', scheduledAt: '2026-11-28T17:15:00.000Z', prefix: 'pending/', errors: [], stoppedEarly: false });
+    expect(sortByManifest(reports(output))).toEqual([
+      expect.objectContaining({ trigger: { type: 'schedule', source: '2026-11-28T17:15:00.000Z', manifest: manifest('pending/team-b/demo-v2-drop.json') }, target: v2, counts: { received: 50, deleted: 50, ...zero } }),
+      expect.objectContaining({ trigger: { type: 'schedule', source: '2026-11-28T17:15:00.000Z', manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } }),
+    ]);
+  },
   'schedule-scheduler.json': (output) => {
     expect(output.result).toMatchObject({ status: 'completed', prefix: 'pending/v1/', errors: [], stoppedEarly: false });
     expect(reports(output)).toEqual([expect.objectContaining({ trigger: { type: 'schedule', source: expect.any(String) as unknown, manifest: manifest(pendingV1) }, target: v1, counts: { received: 50, deleted: 50, ...zero } })]);
@@ -92,7 +101,7 @@ describe('events/ through `npm run invoke`', () => {
 
     // Assess
     const output = JSON.parse(stdout) as InvokeOutput;
-    expect(output.handler).toBe(handlerFor(event));
+    expect(output.handler).toBe(handlerFor(event).handler);
     expect(output.handler).toBe(name.split('-')[0] === 'sqs' ? 'queue' : name.split('-')[0]);
     expectations[name]!(output, event);
   }, 90_000);
