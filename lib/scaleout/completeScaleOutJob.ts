@@ -41,7 +41,8 @@ const LOCK_MS = 16 * 60_000;
  * Under the lock: `failed.csv` and `results.jsonl.gz` are concatenated from part 0 (entries the
  * planner settled) and the parts, streamed (lib/report/assembleReport.ts); the counts are added up (they
  * equal the original manifest's entries); `summary.json` is written last, then `progress.json`; the
- * part manifests are deleted.
+ * part manifests are deleted. A part given up (its message dead-lettered, lib/triggers/giveUpPart.ts)
+ * has a summary like any other: the job completes, `stopped_abandoned`, naming it.
  */
 export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps, owner: string): Promise<CompletionOutcome> {
   const { s3, clock, logger } = deps;
@@ -94,6 +95,9 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
     if (part.chunkLatencyHistogram !== undefined) latency.merge(part.chunkLatencyHistogram);
   }
   const skipped = parts.filter((part) => part.status === 'stopped_failure_threshold').length;
+  // Parts given up (their message dead-lettered) come first: the job did not run to its end.
+  const abandoned = plan.parts.filter((_, i) => parts[i]?.stop?.kind === 'abandoned').map(({ part }) => part);
+  const jobStop = abandoned.length > 0 ? abandonedStop(abandoned, plan.parts.length, counts.failed) : stop === undefined ? undefined : thresholdStop(stop, plan.parts.length, skipped, counts.skipped);
   return buildJobSummary({
     ...planFacts(plan, layout),
     counts,
@@ -102,8 +106,14 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
     invocations,
     stats,
     latency: latency.toJSON(),
-    ...(stop === undefined ? {} : { stop: thresholdStop(stop, plan.parts.length, skipped, counts.skipped) }),
+    ...(jobStop === undefined ? {} : { stop: jobStop }),
   });
+}
+
+// The parts given up, and what that cost the job: their entries not reached failed (DEAD_LETTERED).
+function abandonedStop(abandoned: readonly number[], parts: number, failed: number): JobStop {
+  const which = abandoned.length === 1 ? `part ${abandoned[0]}` : `parts ${abandoned.join(', ')}`;
+  return { kind: 'abandoned', cause: 'dead_lettered', reason: `${which} of ${parts} reached the dead-letter queue: their entries not reached are failed (DEAD_LETTERED); ${failed} IDs failed in all, failed.csv lists them to re-run`, parts: [...abandoned] };
 }
 
 // The part that crossed the job's failure threshold, and what that cost the rest of the job.

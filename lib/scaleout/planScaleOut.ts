@@ -19,6 +19,7 @@ import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { sendMessageBatches } from '../aws/sendMessageBatches.js';
 import { writeJobProgress } from './writeJobProgress.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
+import { completeScaleOutJob } from './completeScaleOutJob.js';
 
 /**
  * Splits a big manifest job into parts run by the work queue's workers (docs/scale-out.md), or
@@ -33,7 +34,9 @@ import { writeS3Json } from '../aws/writeS3Json.js';
  * the final report keeps the original manifest's lines), streamed to S3. Then `plan.json`, then
  * one `{"runPart": {"jobId", "part"}}` message per part (SendMessageBatch, 10 a call), then
  * `plan.json` again with `queued: true`. Idempotent: a plan already written is reused, its
- * messages sent again if they may not all have gone (a part delivered twice runs once).
+ * messages sent again if they may not all have gone (a part delivered twice runs once). A plan of
+ * no parts (no entry was a valid, new ID) completes the job at once from what the planner settled.
+ * A send refused throws: the job's message is not acknowledged, and its redelivery sends again.
  *
  * @returns the job's answer for now (`status: "continuing"`, `scaleOut` saying where the plan and
  *   progress are), or undefined when the job is not split.
@@ -56,6 +59,12 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise
   const layout = scaleOutLayout(location);
   let plan = await readS3Json(s3, location.bucket, layout.planKey, scaleOutPlanSchema);
   if (plan === undefined) plan = await writePlan(run, deps, layout, typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE);
+  if (plan.parts.length === 0) {
+    // Nothing valid and new to split (a list of file names, say): the entries the planner settled
+    // are the whole job, so it completes now; no part would ever end to assemble it.
+    const completion = await completeScaleOutJob(plan, layout, deps, run.trigger.source ?? `planner-${run.startedAt}`);
+    if (completion.kind === 'assembled' || completion.kind === 'already_complete') return { summary: completion.summary };
+  }
   if (!plan.queued) {
     const bodies = plan.parts.map((part) => JSON.stringify(runPartMessage(plan!.jobId, part.part)));
     await sendMessageBatches(deps.sqs, config.WORK_QUEUE_URL, bodies);

@@ -1,7 +1,9 @@
 import { readS3Json } from '../aws/readS3Json.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
 import type { Clock } from '../core/clock.js';
-import { JobValidationError } from '../core/errors.js';
+import { JobIdConflictError, JobValidationError } from '../core/errors.js';
+import { canonicalJson } from '../job/jobIdentity.js';
+import { readJobRecord, type JobRecord } from '../job/jobRecord.js';
 import { prepareJob } from '../job/prepareJob.js';
 import { executeJob } from '../job/runCleanupJob.js';
 import type { CleanupDeps, CleanupResult, InvocationBudget } from '../job/types.js';
@@ -11,6 +13,7 @@ import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
 import type { PartProgress } from './partProgressSchema.js';
+import { partJob } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
 import { partJobId, scaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
@@ -37,6 +40,9 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * summary, say so), its own report folder `parts/part-0001/` under the job, its own checkpoint, and
  * as continuation the same `runPart` message.
  *
+ * A part is checked like any job: against its own job record (written at its first claim), and its
+ * plan against the split job's record, so a plan left by another job under the same id is refused.
+ *
  * The job's failure threshold holds across parts: a part that crosses it writes `stop.json`;
  * parts that start (or are running) after that settle their IDs `skipped` without a request.
  * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s;
@@ -44,6 +50,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * this worker the one that assembles the final report.
  *
  * @throws {JobValidationError} on `runPart` when the job has no plan or no such part.
+ * @throws {JobIdConflictError} when the plan is not the split job's (its record says otherwise).
  * @throws {JobInProgressError} when the part runs in another invocation (the message comes back).
  */
 export async function runScaleOutPart(jobId: string, part: number, trigger: TriggerInfo, deps: CleanupDeps, budget: InvocationBudget): Promise<ScaleOutPartResult> {
@@ -53,6 +60,7 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
   if (plan === undefined) throw new JobValidationError([{ path: 'runPart.jobId', message: `job ${jobId} has no plan at ${s3Uri(layout.job.bucket, layout.planKey)}` }]);
   const entry = plan.parts[part - 1];
   if (entry === undefined || entry.part !== part) throw new JobValidationError([{ path: 'runPart.part', message: `job ${jobId} has parts 1 to ${plan.parts.length}; got ${part}` }]);
+  checkPlanOfJob(plan, await readJobRecord(s3, layout.job));
 
   let stoppedBy = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
   let counts: Readonly<OutcomeCounts> | undefined;
@@ -78,6 +86,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
       access: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
       identity: { jobId: partJobId(jobId, part), source: plan.jobIdSource },
       location: layout.partLocation(part),
+      // The part's options are the job's, resolved when it was admitted: a later change of the deployment's limits does not strand it.
+      admitted: true,
     }, deps);
     result = prepared.kind === 'complete'
       ? prepared.result
@@ -115,6 +125,18 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
   return { summary, reused: result.reused ?? false, completion };
 }
 
+// The plan must be the one made for the job its record describes (a job from before job records has none).
+function checkPlanOfJob(plan: ScaleOutPlan, record: JobRecord | undefined): void {
+  if (record === undefined) return;
+  const differs = [
+    ...(plan.manifest !== (record.content.manifest ?? '') ? [{ path: 'manifest', message: `the plan splits ${plan.manifest}, the job recorded under this id reads ${record.content.manifest ?? 'inline IDs'}` }] : []),
+    ...(plan.manifestETag !== record.manifestVersion?.etag ? [{ path: 'manifest', message: `the plan split the manifest at ETag ${plan.manifestETag ?? 'none'}, the job recorded under this id reads ETag ${record.manifestVersion?.etag ?? 'none'}` }] : []),
+    ...(plan.options.dryRun !== record.content.dryRun ? [{ path: 'options.dryRun', message: `the plan has dryRun ${plan.options.dryRun}, the job recorded under this id ${record.content.dryRun}` }] : []),
+    ...(canonicalJson(plan.target) !== canonicalJson(record.target) ? [{ path: 'target', message: `the plan deletes from ${JSON.stringify(plan.target)}, the job recorded under this id from ${JSON.stringify(record.target)}` }] : []),
+  ];
+  if (differs.length > 0) throw new JobIdConflictError(plan.jobId, differs);
+}
+
 // Why a part crossed the job's failure threshold: it stopped at it, or its last chunks took it over
 // (nothing was left to skip in the part, but the parts after it must still stop).
 function crossing(summary: JobSummary, threshold: ScaleOutPlan['options']['failureThreshold']): string | undefined {
@@ -129,24 +151,6 @@ function crossing(summary: JobSummary, threshold: ScaleOutPlan['options']['failu
 function withoutReceived(counts: JobSummary['counts']): OutcomeCounts {
   const { received: _received, ...outcomes } = counts;
   return outcomes;
-}
-
-// The part as a job: the part manifest, the job's target and resolved options; confirmed (the job
-// was), never split again.
-function partJob(plan: ScaleOutPlan, part: number, bucket: string): unknown {
-  const entry = plan.parts[part - 1]!;
-  const { chunkSize, maxInFlight, dryRun, failureThreshold } = plan.options;
-  return {
-    target: targetInput(plan.target),
-    manifest: `s3://${bucket}/${entry.key}`,
-    options: { chunkSize, maxInFlight, dryRun, failureThreshold, confirmEntries: entry.entries, scaleOut: false },
-  };
-}
-
-function targetInput(target: ScaleOutPlan['target']): Record<string, unknown> {
-  return target.api === 'v1'
-    ? { projectId: target.projectId, dataAnnotationId: target.dataAnnotationId }
-    : { projectId: target.projectId, datasetId: target.datasetId, deleteSource: target.deleteSource };
 }
 
 interface Ticker {

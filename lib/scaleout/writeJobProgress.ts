@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '../core/clock.js';
 import { jobProgressSchema, type JobProgress } from './jobProgressSchema.js';
 import { type JobSummary } from '../report/jobSummary.js';
+import { readJobSummary } from '../report/readJobSummary.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { listPartFiles } from './listPartFiles.js';
 import { DELETE_OUTCOMES } from '../pipeline/outcome.js';
@@ -15,9 +16,19 @@ import { writeS3Json } from '../aws/writeS3Json.js';
  * Writes a split job's `progress.json` from its parts' own progress files (and the entries the
  * planner settled), or from the final summary once there is one. Several workers write it; each
  * writes what S3 holds at that moment, so the last write is never older than the one before by
- * more than one tick.
+ * more than one tick. A worker's `running` write may land after the assembler's `done`: it reads
+ * the summary after writing, and once the summary is there it writes from it, so `progress.json`
+ * never says `running` after the job ended.
  */
 export async function writeJobProgress(s3: S3Client, layout: ScaleOutLayout, plan: ScaleOutPlan, clock: Pick<Clock, 'now'>, final?: JobSummary): Promise<JobProgress> {
+  const written = await writeProgress(s3, layout, plan, clock, final);
+  if (final !== undefined) return written;
+  // The assembler writes summary.json before its progress: a summary seen now means ours may be the later write.
+  const summary = await readJobSummary(s3, layout.job);
+  return summary === undefined ? written : writeProgress(s3, layout, plan, clock, summary);
+}
+
+async function writeProgress(s3: S3Client, layout: ScaleOutLayout, plan: ScaleOutPlan, clock: Pick<Clock, 'now'>, final: JobSummary | undefined): Promise<JobProgress> {
   const counts = { ...plan.screened.counts };
   const parts = { total: plan.parts.length, done: 0, running: 0, waiting: 0 };
   if (final === undefined) {

@@ -1,9 +1,10 @@
-import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { cleanupJobSchema } from '../job/cleanupJob.js';
 import { continuationMessageSchema, type ContinuationMessage } from '../job/continuationMessage.js';
+import type { ManifestVersion } from '../job/jobRecord.js';
+import { pendingContinuationMessageSchema, type PendingContinuationMessage } from './pendingContinuationMessage.js';
 import { runPartMessageSchema, type RunPartMessage } from '../scaleout/runPartMessage.js';
 import { QueueMessageError, type ValidationIssue } from '../core/errors.js';
 import { toValidationIssues } from '../core/zodIssues.js';
@@ -18,6 +19,8 @@ export type QueueWork =
   | { kind: 'continuation'; jobId: string }
   /** One part of a job split by the planner (lib/scaleout/planScaleOut.ts), run by lib/scaleout/runScaleOutPart.ts. */
   | { kind: 'part'; jobId: string; part: number }
+  /** A pending manifest's job cut by the deadline goes on, in the pending flow (lib/triggers/processPendingManifest.ts). */
+  | { kind: 'pending_continuation'; key: string; version: ManifestVersion }
   /** Nothing to do, and nothing wrong: S3's `s3:TestEvent`, or an event other than ObjectCreated. */
   | { kind: 'ignore'; reason: string };
 
@@ -51,6 +54,13 @@ export function readQueueMessage(record: unknown): QueueWork {
     return { kind: 'continuation', jobId: (message.data as ContinuationMessage).continueJob };
   }
 
+  if (isObject(body) && 'continuePending' in body) {
+    const message = pendingContinuationMessageSchema.safeParse(body);
+    if (!message.success) fail([{ path: 'body.continuePending', message: 'expected {"continuePending": {"key": "pending/…", "version": {"etag": "…", "versionId"?: "…"}}} and nothing else' }]);
+    const { key, version } = (message.data as PendingContinuationMessage).continuePending;
+    return { kind: 'pending_continuation', key, version };
+  }
+
   if (isObject(body) && 'runPart' in body) {
     const message = runPartMessageSchema.safeParse(body);
     if (!message.success) fail([{ path: 'body.runPart', message: 'expected {"runPart": {"jobId": "<job id>", "part": <number from 1>}} and nothing else' }]);
@@ -63,18 +73,49 @@ export function readQueueMessage(record: unknown): QueueWork {
   return { kind: 'job', job: body };
 }
 
+// What an S3 event notification must say for us to act on it: the event, the bucket and the key
+// (with size, ETag and sequencer checked when present). The rest — userIdentity,
+// requestParameters, responseElements, … — is S3's bookkeeping, absent from some senders
+// (replication, some S3-compatible stores, hand-made tests), and ignored.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+const s3NotificationSchema = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.string(),
+      s3: z.object({
+        bucket: z.object({ name: z.string().min(1) }),
+        object: z.object({
+          key: z.string().min(1),
+          size: z.number().int().min(0).optional(),
+          eTag: z.string().optional(),
+          versionId: z.string().optional(),
+          sequencer: z.string().optional(),
+        }),
+      }),
+    }),
+  ),
+});
+
 function readS3Notification(body: unknown, path: string, fail: (issues: ValidationIssue[]) => never): QueueWork {
   if (isObject(body) && body.Event === 's3:TestEvent') return { kind: 'ignore', reason: 's3:TestEvent' };
-  const event = S3Schema.safeParse(body);
+  const event = s3NotificationSchema.safeParse(body);
   if (!event.success) fail(toValidationIssues(event.error, path));
-  const records = (event.data).Records;
+  const records = event.data.Records;
   const created = records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
   if (created.length === 0) return { kind: 'ignore', reason: `no ObjectCreated record (${records.map((r) => r.eventName).join(', ') || 'no records'})` };
   return {
     kind: 'manifests',
-    // S3 notifications URL-encode the key, with "+" for a space.
-    objects: created.map((r) => ({ bucket: r.s3.bucket.name, key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')) })),
+    objects: created.map((r, i) => ({ bucket: r.s3.bucket.name, key: decodeKey(r.s3.object.key, `${path}.Records.${i}.s3.object.key`, fail) })),
   };
+}
+
+// S3 notifications URL-encode the key, with "+" for a space; a malformed escape is refused, not thrown.
+function decodeKey(key: string, path: string, fail: (issues: ValidationIssue[]) => never): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return fail([{ path, message: `expected a URL-encoded object key; got "${key.slice(0, 200)}"` }]);
+  }
 }
 
 function parseJson(text: string, path: string, fail: (issues: ValidationIssue[]) => never): unknown {

@@ -26,7 +26,8 @@ export type ScheduledRunResult =
 /**
  * A scheduled run: scans the pending prefix of the manifest bucket (paged ListObjectsV2, read
  * lazily), and for each manifest claims it, runs it and moves it to `done/` or `failed/` (see
- * `processPendingManifest`), one at a time. It stops claiming once the time left falls under
+ * `processPendingManifest`: the same job as its notification's, so a run cut before is resumed),
+ * one at a time. It stops claiming once the time left falls under
  * `DEADLINE_MARGIN_MS`; what is left waits for the next run. The report of each job records
  * `trigger: { type: "schedule", source: <schedule time>, manifest }`.
  */
@@ -57,7 +58,7 @@ export async function runScheduledScan(event: unknown, deps: CleanupDeps, contex
     started += 1;
     try {
       manifests.push(
-        await processPendingManifest(key, { type: 'schedule', source: request.scheduledAt }, deps, budget, context.awsRequestId),
+        await processPendingManifest({ bucket: config.MANIFEST_BUCKET, key }, { type: 'schedule', source: request.scheduledAt }, deps, budget, context.awsRequestId),
       );
     } catch (error) {
       // Left pending and unclaimed: the next run tries again. The others still run.

@@ -13,7 +13,9 @@ type WithRelease = { [RELEASE]?: () => void };
  * - `If-None-Match: *` on PutObject (and CompleteMultipartUpload): 412 `PreconditionFailed` when
  *   the key exists; any other value: 501 `NotImplemented`, as S3 answers;
  * - `If-Match: <etag>` on PutObject and DeleteObject: 404 `NoSuchKey` when the key does not exist,
- *   412 `PreconditionFailed` when its ETag differs.
+ *   412 `PreconditionFailed` when its ETag differs;
+ * - `x-amz-copy-source-if-match: <etag>` on CopyObject (the pending manifests' moves): 404
+ *   `NoSuchKey` when the source does not exist, 412 `PreconditionFailed` when its ETag differs.
  *
  * Writes to one key are serialised (a per-key lock from the check until the response is sent), so
  * two concurrent conditional PUTs can never both pass. Call before `listen()`.
@@ -22,6 +24,8 @@ export function enforceS3ConditionalWrites(app: FauxqsApp): void {
   const locks = new Map<string, Promise<void>>();
 
   app.addHook('preHandler', async (request, reply) => {
+    // The versioning layer's own requests (local/stack/s3Versioning.ts) are made under the key's lock.
+    if (request.headers['x-local-versioning'] !== undefined) return;
     const object = objectWrite(request.method, request.url);
     if (object === undefined) return;
 
@@ -42,6 +46,16 @@ export function enforceS3ConditionalWrites(app: FauxqsApp): void {
     };
     await previous;
 
+    const copySourceIfMatch = header(request.headers['x-amz-copy-source-if-match']);
+    const copySource = header(request.headers['x-amz-copy-source']);
+    if (request.method === 'PUT' && copySource !== undefined && copySourceIfMatch !== undefined) {
+      // The source as S3 names it: "bucket/key" URL-encoded, maybe with a leading "/", maybe "?versionId=…".
+      const source = await app.inject({ method: 'HEAD', url: `/${copySource.replace(/^\//, '')}` });
+      if (source.statusCode !== 200) return s3Error(reply, 404, 'NoSuchKey', 'The specified key does not exist.');
+      if (unquote(String(source.headers.etag ?? '')) !== unquote(copySourceIfMatch)) {
+        return s3Error(reply, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 'x-amz-copy-source-If-Match');
+      }
+    }
     const ifNoneMatch = header(request.headers['if-none-match']);
     const ifMatch = header(request.headers['if-match']);
     if (ifNoneMatch === undefined && ifMatch === undefined) return;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ModelArtsEmulator, type EmulatorSettings } from '../emulator/modelArtsEmulator.js';
 import { createWorkQueues, type WorkQueueOptions } from './createWorkQueues.js';
 import { enforceS3ConditionalWrites } from './s3ConditionalWrites.js';
+import { emulateS3Versioning } from './s3Versioning.js';
 import { registerLocalCredentials } from './localCredentials.js';
 
 /** The embedded local stack: S3 and SQS (fauxqs) and the ModelArts emulator, all on 127.0.0.1. */
@@ -25,6 +26,12 @@ export interface LocalStackOptions {
   reportBucket?: string;
   /** Bucket for manifests, created at start. @default 'image-cleanup-manifests' */
   manifestBucket?: string;
+  /**
+   * Keep versions in the manifest bucket, as serverless.yml configures it on AWS
+   * (local/stack/s3Versioning.ts): writes answer a `VersionId`, older versions stay readable.
+   * @default false (objects have no `VersionId`: the ETag names a version)
+   */
+  manifestVersioning?: boolean;
   /** The work queue and its dead-letter queue, created at start. */
   workQueue?: WorkQueueOptions;
   emulator?: Partial<EmulatorSettings>;
@@ -42,6 +49,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const aws = buildApp({ logger: false });
   // Real S3 enforces If-None-Match / If-Match on writes (the manifest claims rely on it); fauxqs does not.
   enforceS3ConditionalWrites(aws);
+  const manifestBucket = options.manifestBucket ?? 'image-cleanup-manifests';
+  if (options.manifestVersioning === true) emulateS3Versioning(aws, [manifestBucket]);
   await aws.listen({ port: options.awsPort ?? 0, host: '127.0.0.1' });
   const awsUrl = `http://127.0.0.1:${(aws.server.address() as AddressInfo).port}`;
 
@@ -68,7 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     credentials: { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
   });
   await s3.send(new CreateBucketCommand({ Bucket: reportBucket }));
-  env.MANIFEST_BUCKET = options.manifestBucket ?? 'image-cleanup-manifests';
+  env.MANIFEST_BUCKET = manifestBucket;
   await s3.send(new CreateBucketCommand({ Bucket: env.MANIFEST_BUCKET }));
   const sqs = new SQSClient({ endpoint: awsUrl, region: LOCAL_CREDENTIALS.AWS_REGION, credentials: { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
   const queues = await createWorkQueues(sqs, options.workQueue);

@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { RejectionReport } from '../../lib/report/writeRejectionReport.js';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
-import { imageIds, stackDeps } from '../support/stackDeps.js';
+import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
 // Integration: the queue handler's logic against the real local servers (fauxqs S3, the emulator).
@@ -28,13 +29,24 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
   return { logger, lines };
 }
 
+/** The rejection report of a refused message (`msg-{messageId}`) or job (its `jobId`). */
+async function rejection(jobId: string): Promise<RejectionReport> {
+  return JSON.parse(await readS3Text(stack.s3, `s3://${stack.env.REPORT_BUCKET}/reports/${jobId}/rejected.json`)) as RejectionReport;
+}
+
+/** A live claim on a job, as a run in another invocation holds it. */
+async function holdClaim(jobId: string): Promise<void> {
+  const claim = { manifestKey: jobId, owner: 'another-invocation', claimedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString() };
+  await stack.s3.send(new PutObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: `reports/${jobId}/claim.json`, Body: JSON.stringify(claim) }));
+}
+
 async function reportCount(): Promise<number> {
   const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.env.REPORT_BUCKET, Prefix: 'reports/' }));
   return (listed.Contents ?? []).filter((object) => object.Key?.endsWith('/summary.json')).length;
 }
 
 describe('processQueueBatch (partial batch responses)', () => {
-  it('of 10 messages with 3 malformed, reports exactly those 3 and runs the 7 jobs', async () => {
+  it('of 10 messages with 3 malformed, runs the 7 jobs and answers the 3 with a rejection report each, without a retry', async () => {
     // Prepare
     const ids = imageIds('queue-batch', 70);
     stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
@@ -51,14 +63,18 @@ describe('processQueueBatch (partial batch responses)', () => {
     const response = await processQueueBatch(sqsEvent(...records), stackDeps(stack), createLambdaContext('queue'));
 
     // Assess
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['bad-ids', 'bad-json', 'bad-target']);
+    expect(response.batchItemFailures).toEqual([]);
     expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(0);
     expect(await reportCount()).toBe(before + 7);
+    for (const id of ['bad-json', 'bad-target', 'bad-ids']) expect(await rejection(`msg-${id}`)).toMatchObject({ jobId: `msg-${id}`, status: 'rejected', trigger: { type: 'queue', source: id } });
+    expect((await rejection('msg-bad-target')).error.issues.map((issue) => issue.path)).toContain('body.target.projectId');
   });
 
   it('reports every message when every message fails, instead of answering success or throwing', async () => {
-    // Prepare
-    const records = ['{', '[]', '42', JSON.stringify({ imageIds: ['x'] }), JSON.stringify({ target, manifest: 's3://elsewhere/x.txt' })].map((body, i) => sqsRecord(body, `m-${i}`));
+    // Prepare: five jobs, each running in another invocation (its claim is live): none can run now.
+    const jobIds = Array.from({ length: 5 }, (_, i) => `busy-${i}-${Date.now()}`);
+    for (const jobId of jobIds) await holdClaim(jobId);
+    const records = jobIds.map((jobId, i) => sqsRecord(JSON.stringify({ jobId, target, imageIds: imageIds(jobId, 1) }), `m-${i}`));
 
     // Act
     const response = await processQueueBatch(sqsEvent(...records), stackDeps(stack), createLambdaContext('queue'));
@@ -66,6 +82,47 @@ describe('processQueueBatch (partial batch responses)', () => {
     // Assess
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['m-0', 'm-1', 'm-2', 'm-3', 'm-4']);
     expect(stack.emulator.requests).toHaveLength(0);
+  });
+
+  it('answers a job refused as a whole (its manifest is missing) at once with a rejection report, instead of a retry', async () => {
+    // Prepare
+    const record = sqsRecord(JSON.stringify({ jobId: `missing-manifest-${Date.now()}`, target, manifest: `s3://${stack.env.MANIFEST_BUCKET}/uploads/never-uploaded.txt` }), 'missing-manifest');
+    const jobId = (JSON.parse(record.body) as { jobId: string }).jobId;
+
+    // Act
+    const response = await processQueueBatch(sqsEvent(record), stackDeps(stack), createLambdaContext('queue'));
+
+    // Assess: acknowledged (not retried three times, then dead-lettered), with the job's own report.
+    expect(response.batchItemFailures).toEqual([]);
+    const report = await rejection(jobId);
+    expect(report).toMatchObject({ jobId, status: 'rejected', error: { code: 'INVALID_JOB' } });
+    expect(report.error.message).toContain('no such object');
+    expect(stack.emulator.requests).toHaveLength(0);
+  });
+
+  it('fails only the record whose processing threw something that is not an Error, and runs the others', async () => {
+    // Prepare: a Lambda context whose clock throws `undefined` once, at the first record. Our own
+    // code inspects what it catches (an `undefined` from S3 would become a TypeError there), so a
+    // non-Error can only come from outside it; no local server can make the AWS SDK reject with one.
+    const ids = imageIds('non-error', 5);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    const context = createLambdaContext('queue');
+    const remaining = context.getRemainingTimeInMillis.bind(context);
+    let calls = 0;
+    context.getRemainingTimeInMillis = () => {
+      calls += 1;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point: a non-Error thrown at the record handler
+      if (calls === 1) throw undefined;
+      return remaining();
+    };
+    const records = [sqsRecord(JSON.stringify({ target, imageIds: imageIds('never-run', 1) }), 'throws'), sqsRecord(JSON.stringify({ target, imageIds: ids }), 'runs')];
+
+    // Act: Powertools batch 2.35 reads `error.message` of what a record handler throws (its issue 5624).
+    const response = await processQueueBatch(sqsEvent(...records), stackDeps(stack), context);
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'throws' }]);
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(0);
   });
 
   it('logs one structured line per malformed message, naming the message id and the field', async () => {
@@ -83,7 +140,7 @@ describe('processQueueBatch (partial batch responses)', () => {
     expect((refusals[0]!.issues as Array<{ path: string }>).map((issue) => issue.path).sort()).toEqual(['body.imageIds', 'body.options.chunkSize']);
   });
 
-  it('fails a record without the attributes Lambda always sets, naming the attribute', async () => {
+  it('refuses a record without the attributes Lambda always sets, naming the attribute', async () => {
     // Prepare
     const { logger, lines } = capturingLogger();
     const record = sqsRecord(JSON.stringify({ target, imageIds: imageIds('attr', 1) }), 'no-attrs');
@@ -93,8 +150,9 @@ describe('processQueueBatch (partial batch responses)', () => {
     const response = await processQueueBatch(sqsEvent(record), stackDeps(stack, {}, { logger }), createLambdaContext('queue'));
 
     // Assess
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'no-attrs' }]);
+    expect(response.batchItemFailures).toEqual([]);
     expect(lines.find((line) => line.message === 'queue message refused')?.issues).toEqual([expect.objectContaining({ path: 'attributes.SentTimestamp' })]);
+    expect((await rejection('msg-no-attrs')).error).toMatchObject({ code: 'INVALID_MESSAGE', issues: [expect.objectContaining({ path: 'attributes.SentTimestamp' })] });
   });
 
   it('ignores S3\'s s3:TestEvent without failing it', async () => {

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/useLocalStack.js';
 
@@ -64,6 +64,25 @@ describe('conditional writes on the local S3', () => {
     // Assess
     expect(stale).toEqual({ name: 'PreconditionFailed', status: 412 });
     await expect(stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond/c' }))).resolves.toBeTruthy();
+  });
+
+  it('x-amz-copy-source-if-match copies only the version it names: 412 for a stale ETag, 404 for a missing source', async () => {
+    // Prepare
+    const v1 = await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond/e', Body: 'v1' }));
+    const v2 = await stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond/e', Body: 'v2' }));
+    const copy = (etag: string | undefined, from = 'cond/e') => stack.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cond/e-copy', CopySource: `${bucket}/${from}`, CopySourceIfMatch: etag }));
+
+    // Act
+    const stale = await refusal(copy(v1.ETag));
+    const missing = await refusal(copy(v1.ETag, 'cond/none'));
+    const current = await copy(v2.ETag);
+
+    // Assess
+    expect(stale).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(missing.status).toBe(404);
+    expect(current.CopyObjectResult?.ETag).toBe(v2.ETag);
+    const copied = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond/e-copy' }));
+    expect(await copied.Body?.transformToString()).toBe('v2');
   });
 
   it('of 20 concurrent If-None-Match PUTs of one key, exactly one succeeds; the rest get 412', async () => {

@@ -15,6 +15,7 @@ import { type CleanupDeps } from '../../lib/job/types.js';
 import { runScaleOutPart } from '../../lib/scaleout/runScaleOutPart.js';
 import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
+import { writeJobProgress } from '../../lib/scaleout/writeJobProgress.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
 import { formatJobProgress } from '../../local/cli/formatJobProgress.js';
@@ -180,6 +181,24 @@ describe('scale-out of a big manifest job', () => {
     const again = await finalSummary('race-run');
     expect(again?.counts).toEqual(first?.counts);
     expect((await results(again!)).map((r) => r.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('keeps progress.json done when a worker\'s running progress lands after the final summary', async () => {
+    // Prepare: a split job of 2 parts, run to its end.
+    const ids = imageIds('late-progress', 10);
+    stack.emulator.seedLabellingJob(PROJECT, 'late-progress', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'late-progress-run', target: { projectId: PROJECT, dataAnnotationId: 'late-progress' }, manifest: await putManifest('late-progress', ids), options: { chunkSize: 5, scaleOut: { partSize: 5 } } }, { type: 'manual' }, deps);
+    await takeMessages(queueUrl);
+    for (const part of [1, 2]) await runScaleOutPart('late-progress-run', part, { type: 'queue', source: `w${part}` }, deps, testBudget());
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', 'late-progress-run'));
+    const plan = (await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema))!;
+
+    // Act: a worker's periodic write, begun before the assembly, lands after it.
+    await writeJobProgress(stack.s3, layout, plan, deps.clock);
+
+    // Assess
+    expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ state: 'done', status: 'completed', settled: 10 });
   });
 
   it('skips the remaining parts, without a request, once a part crosses the failure threshold, and says so', async () => {

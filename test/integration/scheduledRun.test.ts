@@ -83,7 +83,7 @@ describe('scheduled runs over pending manifests', () => {
     expect(await keys('failed/')).toHaveLength(2);
     for (const outcome of ran) {
       if (outcome.status !== 'done' && outcome.status !== 'failed') continue;
-      const moved = await stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: outcome.movedTo.replace(`s3://${bucket}/`, '') }));
+      const moved = await stack.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: (outcome.movedTo ?? '').replace(`s3://${bucket}/`, '') }));
       expect(moved.Metadata?.report).toBe(outcome.report);
       const report = JSON.parse(await readS3Text(stack.s3, outcome.report)) as JobSummary | RejectionReport;
       expect(report.trigger).toEqual({ type: 'schedule', source: '2026-11-28T17:00:00.000Z', manifest: `s3://${bucket}/${outcome.manifestKey}` });
@@ -125,6 +125,65 @@ describe('scheduled runs over pending manifests', () => {
     // Assess
     expect(result).toMatchObject({ manifests: [], stoppedEarly: true });
     expect(await keys(`pending/v1/${PROJECT}/late/`)).toHaveLength(1);
+    expect(stack.emulator.requests).toHaveLength(0);
+  });
+
+  it('quarantines a manifest whose job failed PENDING_MAX_FAILURES times: moved to failed/ with a report saying so, nothing deleted', async () => {
+    // Prepare: every read of this manifest fails (an S3 wrapper: fauxqs cannot fail a chosen read).
+    const key = `pending/v1/${PROJECT}/quarantine/always-fails.txt`;
+    const ids = imageIds('quarantine', 3);
+    stack.emulator.seedLabellingJob(PROJECT, 'quarantine', ids);
+    await put(key, ids.join('\n'));
+    const real = stack.s3;
+    const s3 = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+        return async (command: { constructor: { name: string }; input: { Key?: string } }, ...rest: unknown[]) => {
+          if (command.constructor.name === 'GetObjectCommand' && command.input.Key === key) throw Object.assign(new Error('injected read failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+          return (real.send as (...args: unknown[]) => Promise<unknown>).call(real, command, ...rest);
+        };
+      },
+    });
+    const deps = stackDeps(stack, { PENDING_MAX_FAILURES: '2' }, { s3 });
+    const run = async () => completed(await runScheduledScan({ prefix: `pending/v1/${PROJECT}/quarantine/` }, deps, createLambdaContext('schedule')));
+
+    // Act: two runs fail and leave it pending; the third quarantines it.
+    const [first, second, third] = [await run(), await run(), await run()];
+
+    // Assess
+    expect([first.errors.length, second.errors.length]).toEqual([1, 1]);
+    expect(third.errors).toEqual([]);
+    expect(third.manifests).toEqual([expect.objectContaining({ status: 'failed', manifestKey: key })]);
+    const outcome = third.manifests[0]!;
+    if (outcome.status !== 'failed') return;
+    expect(outcome.movedTo).toBe(`s3://${bucket}/failed/${outcome.jobId}/v1/${PROJECT}/quarantine/always-fails.txt`);
+    const report = JSON.parse(await readS3Text(stack.s3, outcome.report)) as RejectionReport;
+    expect(report.error.code).toBe('QUARANTINED');
+    expect(report.error.message).toContain('failed 2 times');
+    expect(report.error.message).toContain('injected read failure');
+    expect(await keys(`pending/v1/${PROJECT}/quarantine/`)).toEqual([]);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'quarantine').size).toBe(3);
+  });
+
+  it('refuses a pending key with ".." segments without a request naming it: nothing copied, claimed or deleted, and a report says why', async () => {
+    // Prepare: S3 keeps such a key as it is; a request naming it could reach another object wherever a layer resolves "..".
+    const key = 'pending/dots/../../reports/evil.txt';
+    await put(key, `${imageIds('dotdot', 2).join('\n')}\n`);
+    const before = (await keys('')).filter((k) => k !== key);
+
+    // Act
+    const result = completed(await runScheduledScan({ prefix: 'pending/dots/' }, stackDeps(stack), createLambdaContext('schedule')));
+
+    // Assess
+    expect(result.manifests).toEqual([expect.objectContaining({ status: 'refused', manifestKey: key })]);
+    const outcome = result.manifests[0]!;
+    if (outcome.status !== 'refused') return;
+    const report = JSON.parse(await readS3Text(stack.s3, outcome.report)) as RejectionReport;
+    expect(report).toMatchObject({ status: 'rejected', trigger: { type: 'schedule', manifest: `s3://${bucket}/${key}` } });
+    expect(report.error.message).toContain('".."');
+    // The file is where it was; nothing else was written or removed in the manifest bucket.
+    expect((await keys('')).filter((k) => k !== key)).toEqual(before);
+    expect(await keys('pending/dots/')).toEqual([key]);
     expect(stack.emulator.requests).toHaveLength(0);
   });
 

@@ -1,3 +1,4 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,8 +47,14 @@ describe('the local SQS poller', () => {
     const deps = stackDeps(stack);
     poller = startSqsPoller({ sqs: stack.sqs, queueUrl: stack.env.WORK_QUEUE_URL!, handler: (event, context) => processQueueBatch(event, deps, context), waitTimeSeconds: 1, onBatch: (batch) => batches.push(batch) });
 
+    // A message that can never succeed: its job is held by a claim that does not expire (a refused
+    // message would not do: it is answered at once with a rejection report, and acknowledged).
+    const poisonBody = JSON.stringify({ jobId: 'poller-poison', target, imageIds: imageIds('poison', 1) });
+    const claim = { manifestKey: 'poller-poison', owner: 'stuck', claimedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: 'reports/poller-poison/claim.json', Body: JSON.stringify(claim) }));
+
     // Act
-    const poison = await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.env.WORK_QUEUE_URL, MessageBody: '{"target": 42}' }));
+    const poison = await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.env.WORK_QUEUE_URL, MessageBody: poisonBody }));
     const good = await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.env.WORK_QUEUE_URL, MessageBody: JSON.stringify({ target, imageIds: ids }) }));
     const dead = await waitFor(async () => {
       const received = await stack!.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack!.env.DEAD_LETTER_QUEUE_URL, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
@@ -56,7 +63,7 @@ describe('the local SQS poller', () => {
 
     // Assess
     expect(dead.MessageId).toBe(poison.MessageId);
-    expect(dead.Body).toBe('{"target": 42}');
+    expect(dead.Body).toBe(poisonBody);
     const poisonReceives = batches.filter((batch) => batch.messageIds.includes(poison.MessageId!));
     expect(poisonReceives).toHaveLength(3);
     expect(poisonReceives.every((batch) => batch.failed.includes(poison.MessageId!))).toBe(true);

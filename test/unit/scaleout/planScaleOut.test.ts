@@ -300,14 +300,10 @@ describe('planScaleOut: leaving a job unsplit', () => {
   });
 });
 
-describe('planScaleOut: known problems', () => {
-  // Looks like a bug (reported, not fixed here): when no entry is a valid, new ID (a list of file
-  // names, say), the planner writes a plan of 0 parts and sends no message, and answers
-  // `continuing` with "summary.json is written when the last part ends" — but no part will ever
-  // end, so the job never gets its summary (checked by hand: running the same job again answers
-  // `continuing` again). `it.fails` keeps this visible; once such a job is run unsplit or completed
-  // at once, this test fails and becomes a plain `it`.
-  it.fails('does not leave a job with no valid IDs waiting for parts that do not exist', async () => {
+describe('planScaleOut: a job with nothing valid to split', () => {
+  // Once a defect (pinned by an `it.fails` here): a plan of 0 parts sent no message and answered
+  // `continuing` — "summary.json is written when the last part ends" — but no part would ever end.
+  it('completes at once with the entries it settled, and its progress says done', async () => {
     // Prepare
     const { deps, queueUrl } = await depsWithQueue();
     const job = await prepared({ jobId: 'plan-nothing-valid', target, manifest: await putManifest(['IMG_0001.jpg', 'IMG_0002.jpg', 'IMG_0001.jpg']), options: { scaleOut: true } }, deps);
@@ -315,8 +311,12 @@ describe('planScaleOut: known problems', () => {
     // Act
     const result = await planScaleOut(job, deps);
 
-    // Assess: either not split (undefined), or an answer that does not wait for parts.
+    // Assess: not waiting for parts that do not exist: the summary is written, and nothing was queued.
     const messages = await takeMessages(queueUrl);
-    expect(result === undefined || result.summary.status !== 'continuing' || messages.length > 0).toBe(true);
+    expect(messages).toEqual([]);
+    expect(result?.summary).toMatchObject({ status: 'completed_with_failures', counts: { received: 3, invalid: 2, duplicate: 1 }, settled: 3 });
+    const layout = scaleOutLayout(job.location);
+    expect(await readS3Json(stack.s3, layout.job.bucket, layout.job.summaryKey, jobSummarySchema)).toMatchObject({ status: 'completed_with_failures', counts: { received: 3 } });
+    expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ state: 'done', parts: { total: 0 } });
   });
 });

@@ -69,6 +69,28 @@ describe('readQueueMessage', () => {
     expect(work).toEqual({ kind: 'manifests', objects: [{ bucket: 'image-cleanup-manifests', key: 'pending/v1/p/282/old imagesé.txt' }] });
   });
 
+  it('accepts an S3 record with only what matters (event, bucket, key, size, eTag, sequencer): no userIdentity, requestParameters or responseElements', () => {
+    // Prepare: as replication, some S3-compatible stores and hand-made tests send it.
+    const body = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'image-cleanup-manifests' }, object: { key: 'pending/bare.txt', size: 66, eTag: '8d1c2b6e0e0b4c7f2a9b3e5d6f7a8b9c', sequencer: '0055AED6DCD90281E5' } } }] };
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(body)));
+
+    // Assess
+    expect(work).toEqual({ kind: 'manifests', objects: [{ bucket: 'image-cleanup-manifests', key: 'pending/bare.txt' }] });
+  });
+
+  it('reads a pending manifest\'s continuation', () => {
+    // Prepare
+    const body = { continuePending: { key: 'pending/a.txt', version: { etag: '"abc"', versionId: 'v1' } } };
+
+    // Act
+    const work = readQueueMessage(sqsRecord(JSON.stringify(body)));
+
+    // Assess
+    expect(work).toEqual({ kind: 'pending_continuation', key: 'pending/a.txt', version: { etag: '"abc"', versionId: 'v1' } });
+  });
+
   it.each([
     ['directly', (test: object) => test],
     ['through SNS', (test: object) => ({ ...snsBody('sqs-sns-s3-notification.json'), Message: JSON.stringify(test) })],
@@ -103,6 +125,8 @@ describe('readQueueMessage', () => {
     ['an S3 notification without a bucket', sqsRecord(JSON.stringify({ Records: [{ ...s3Body('sqs-s3-notification.json').Records[0], s3: { s3SchemaVersion: '1.0', configurationId: 'x', object: { key: 'pending/a.txt' } } }] }), 'm5'), 'body.Records.0.s3.bucket'],
     ['an SNS notification whose Message is not JSON', sqsRecord(JSON.stringify({ ...snsBody('sqs-sns-s3-notification.json'), Message: 'hello' }), 'm6'), 'body.Message'],
     ['a record without its attributes', { ...sqsRecord('{}', 'm7'), attributes: undefined }, 'attributes'],
+    ['an S3 notification whose key is not URL-encoded', sqsRecord(JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'pending/100%.txt' } } }] }), 'm8'), 'body.Records.0.s3.object.key'],
+    ['a pending continuation without its version', sqsRecord(JSON.stringify({ continuePending: { key: 'pending/a.txt' } }), 'm9'), 'body.continuePending'],
   ])('refuses %s, naming the message and the field', (_label, record, path) => {
     // Act
     const error = refusal(record);

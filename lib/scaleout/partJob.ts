@@ -1,0 +1,22 @@
+import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
+
+/**
+ * A part of a split job as a job of its own: its part manifest, the job's target and resolved
+ * options; confirmed (the job was), never split again. Its content is what the part's job record
+ * holds, so whoever prepares a part — its worker, or the dead-letter handler giving it up — builds
+ * it here.
+ *
+ * @param bucket - The report bucket, where the plan's part manifests are.
+ */
+export function partJob(plan: ScaleOutPlan, part: number, bucket: string): unknown {
+  const entry = plan.parts[part - 1]!;
+  const { chunkSize, maxInFlight, dryRun, failureThreshold } = plan.options;
+  const target = plan.target.api === 'v1'
+    ? { projectId: plan.target.projectId, dataAnnotationId: plan.target.dataAnnotationId }
+    : { projectId: plan.target.projectId, datasetId: plan.target.datasetId, deleteSource: plan.target.deleteSource };
+  return {
+    target,
+    manifest: `s3://${bucket}/${entry.key}`,
+    options: { chunkSize, maxInFlight, dryRun, failureThreshold, confirmEntries: entry.entries, scaleOut: false },
+  };
+}
