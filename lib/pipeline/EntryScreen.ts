@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompactIdSet } from './CompactIdSet.js';
-import { checkImageId } from './imageId.js';
+import { checkImageId, entryText } from './imageId.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** What screening one entry yields: an ID to delete, or the outcome that settles it right away. */
@@ -43,7 +43,7 @@ export class EntryScreen {
     }
     const text = printable(value);
     // The whole entry (as normalised), not its shortened rendering: two long entries alike at the start are two entries.
-    const digest = createHash('md5').update(typeof candidate === 'string' ? `s:${candidate}` : `j:${JSON.stringify(value) ?? String(value)}`).digest('hex');
+    const digest = createHash('md5').update(typeof candidate === 'string' ? `s:${candidate}` : `j:${entryText(value)}`).digest('hex');
     if (!this.invalidSeen.add(digest)) return { kind: 'settled', record: { imageId: text, position, outcome: 'duplicate' } };
     return { kind: 'settled', record: { imageId: text, position, outcome: 'invalid', errorCode: 'INVALID_IMAGE_ID', errorMessage: check.reason } };
   }
@@ -57,7 +57,7 @@ function normalise(value: string): string {
 
 // A bounded, single-line rendering of any entry, safe for a CSV cell and a log line.
 function printable(entry: unknown): string {
-  const text = typeof entry === 'string' ? entry : (JSON.stringify(entry) ?? String(entry));
+  const text = typeof entry === 'string' ? entry : entryText(entry, 200);
   const line = text.replace(/[\r\n]+/g, ' ');
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }

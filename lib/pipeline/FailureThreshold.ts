@@ -1,3 +1,5 @@
+import { NOT_FOUND_UNRESOLVED } from './deleteChunk.js';
+
 /** Settings of a {@link FailureThreshold}. */
 export interface FailureThresholdOptions {
   /** The rate is judged only once this many IDs were attempted. @default 1000 */
@@ -19,6 +21,8 @@ export interface ThresholdCrossed {
  * were sent to the service, a failure rate over `maxFailureRate` stops the job, so a broken
  * credential or a wrong target cannot burn through a million IDs. Only IDs sent to the service
  * count: `invalid` and `duplicate` entries never reached it, and `already_deleted` is a success.
+ * An ID `failed` with `NOT_FOUND_UNRESOLVED` counts as attempted, not failed: the service answered
+ * "not found" for its batch, which is the not-found threshold's to judge (NotFoundThreshold.ts).
  */
 export class FailureThreshold {
   private attempted = 0;
@@ -35,11 +39,15 @@ export class FailureThreshold {
     if (!Number.isInteger(options.minAttempted) || options.minAttempted < 1) throw new RangeError(`minAttempted must be a positive whole number, got ${options.minAttempted}`);
   }
 
-  /** Counts a settled attempt; returns the crossing once (and then forever) it happens. */
-  public observe(outcome: 'deleted' | 'already_deleted' | 'failed'): ThresholdCrossed | undefined {
+  /**
+   * Counts a settled attempt; returns the crossing once (and then forever) it happens.
+   *
+   * @param errorCode - The code of a `failed` outcome.
+   */
+  public observe(outcome: 'deleted' | 'already_deleted' | 'failed', errorCode?: string): ThresholdCrossed | undefined {
     if (this.crossedAt) return this.crossedAt;
     this.attempted += 1;
-    if (outcome === 'failed') this.failed += 1;
+    if (outcome === 'failed' && errorCode !== NOT_FOUND_UNRESOLVED) this.failed += 1;
     this.crossedAt = this.judge();
     return this.crossedAt;
   }

@@ -5,7 +5,13 @@ import type { JobEntry } from './JobEntry.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Why a deleting pass stopped before the end of its entries. */
-export type PassStop = 'deadline' | 'failure_threshold';
+export type PassStop = 'deadline' | 'failure_threshold' | 'not_found_threshold';
+
+// What a skipped entry says, per threshold that stopped the pass.
+const SKIPPED_BY: Readonly<Record<Exclude<PassStop, 'deadline'>, { errorCode: string; errorMessage: string }>> = {
+  failure_threshold: { errorCode: 'FAILURE_THRESHOLD', errorMessage: 'not attempted: the job stopped at its failure threshold' },
+  not_found_threshold: { errorCode: 'NOT_FOUND_THRESHOLD', errorMessage: 'not attempted: the job stopped at its not-found threshold (most IDs attempted were not found: a wrong target, or a list deleted already)' },
+};
 
 /** Input of {@link runDeletePass}. */
 export interface DeletePassInput {
@@ -45,7 +51,7 @@ interface Batch {
  *
  * It stops starting chunks when `shouldStop` says so. At the deadline it leaves the rest for a
  * later invocation: every entry up to `settledThrough` has its outcome and none after it does.
- * Past the failure threshold it settles the rest at once: valid IDs as `skipped`.
+ * Past the failure or not-found threshold it settles the rest at once: valid IDs as `skipped`.
  */
 export async function runDeletePass(input: DeletePassInput): Promise<DeletePassResult> {
   const { screen, chunkSize, record } = input;
@@ -100,10 +106,10 @@ export async function runDeletePass(input: DeletePassInput): Promise<DeletePassR
     },
   });
 
-  if (stoppedBy === 'failure_threshold') {
+  if (stoppedBy === 'failure_threshold' || stoppedBy === 'not_found_threshold') {
     // The rest is settled now, each entry once: valid IDs skipped, the others as screened.
-    const skip = (refs: readonly ImageRef[]): OutcomeRecord[] =>
-      refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'skipped', errorCode: 'FAILURE_THRESHOLD', errorMessage: 'not attempted: the job stopped at its failure threshold' }));
+    const why = SKIPPED_BY[stoppedBy];
+    const skip = (refs: readonly ImageRef[]): OutcomeRecord[] => refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'skipped', ...why }));
     if (held !== undefined) await record([...held.settled, ...skip(held.refs)]);
     let pending: OutcomeRecord[] = [];
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {

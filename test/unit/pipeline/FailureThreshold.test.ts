@@ -29,6 +29,14 @@ describe('FailureThreshold', () => {
     expect(threshold.observe('failed')).toBeDefined();
   });
 
+  it('counts an ID left unresolved in a batch refused as not found as attempted, not failed (the not-found threshold judges it)', () => {
+    const threshold = new FailureThreshold({ minAttempted: 2, maxFailureRate: 0 });
+    expect(threshold.observe('failed', 'NOT_FOUND_UNRESOLVED')).toBeUndefined();
+    expect(threshold.observe('failed', 'NOT_FOUND_UNRESOLVED')).toBeUndefined();
+    expect(threshold.state).toEqual({ attempted: 2, failed: 0 });
+    expect(threshold.observe('failed', 'ModelArts.0104')).toMatchObject({ attempted: 3, failed: 1 });
+  });
+
   it('refuses nonsense settings', () => {
     expect(() => new FailureThreshold({ minAttempted: 0, maxFailureRate: 0.5 })).toThrow(RangeError);
     expect(() => new FailureThreshold({ minAttempted: 1, maxFailureRate: 1.5 })).toThrow(RangeError);

@@ -3,7 +3,7 @@ import { backoffDelay, type RetryPolicy } from '../../../lib/pipeline/backoff.js
 import type { CleanupTarget } from '../../../lib/modelarts/CleanupTarget.js';
 import { classifyResponse, type ServiceFailure } from '../../../lib/modelarts/classifyFailure.js';
 import type { Clock } from '../../../lib/core/clock.js';
-import { createChunkDeleter, type ChunkDeleterDeps } from '../../../lib/pipeline/deleteChunk.js';
+import { createChunkDeleter, NOT_FOUND_UNRESOLVED, type ChunkDeleterDeps } from '../../../lib/pipeline/deleteChunk.js';
 import { createJobStats, type JobStats } from '../../../lib/pipeline/jobStats.js';
 import type { DeleteBatchResult, ModelArtsClient } from '../../../lib/modelarts/modelArtsClient.js';
 import type { ImageRef, OutcomeRecord } from '../../../lib/pipeline/outcome.js';
@@ -328,6 +328,140 @@ describe('createChunkDeleter', () => {
       expect(clock.sleeps).toEqual([]);
       expect(outcomes).toHaveLength(100);
       for (const outcome of outcomes) expect(outcome).toMatchObject({ outcome: 'failed', errorCode: failure.code, errorMessage: failure.message });
+    });
+  });
+
+  describe('the bisection budget (maxRefusals)', () => {
+    const N = 100;
+    const B = 32;
+    const notFound: ServiceFailure = { failureClass: 'already_gone', status: 400, code: 'ModelArts.4420', message: 'image not found' };
+    const invalidParameter: ServiceFailure = { failureClass: 'permanent', status: 400, code: 'ModelArts.0104', message: 'invalid parameter' };
+
+    /** Runs one chunk of N IDs, those at `goneIndexes` gone, against the v1-like client, within the budget. */
+    async function chunkWith(goneIndexes: Iterable<number>, maxRefusals = B) {
+      const refs = refsOf(N);
+      const gone = new Set([...goneIndexes].map((index) => refs[index]!.id));
+      const client = v1LikeClient(gone);
+      const { deleteChunk, stats } = deleterWith(client, { maxRefusals });
+      const outcomes = await deleteChunk(refs);
+      const refusals = client.calls.filter((call) => call.some((id) => gone.has(id))).length;
+      const deleted = outcomes.filter((o) => o.outcome === 'deleted').length;
+      return { refs, gone, client, stats, outcomes, refusals, deleted };
+    }
+
+    it('costs exactly the budget for a chunk whose IDs are all gone (a wrong target, a re-run), not 2n−1 requests', async () => {
+      // Act
+      const { client, outcomes, stats } = await chunkWith(Array.from({ length: N }, (_, i) => i));
+
+      // Assess: 32 requests instead of 199, and no ID claimed gone that was not sent alone.
+      expect(client.calls).toHaveLength(B);
+      expect(stats.requests).toBe(B);
+      expect(outcomes).toHaveLength(N);
+      for (const outcome of outcomes) {
+        if (outcome.outcome === 'already_deleted') expect(client.calls).toContainEqual([outcome.imageId]);
+        else expect(outcome).toMatchObject({ outcome: 'failed', errorCode: NOT_FOUND_UNRESOLVED });
+      }
+      expect(outcomes.find((o) => o.outcome === 'failed')?.errorMessage).toMatch(/state unknown: .*ModelArts\.4420.*bisection budget \(32 /);
+    });
+
+    it('never claims an ID deleted or gone that was not, and stays within B + d refusals and B + 2·d requests (d: IDs deleted)', async () => {
+      const random = seeded(2027);
+      for (const density of [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1]) {
+        for (let run = 0; run < 8; run += 1) {
+          // Prepare
+          const goneIndexes = Array.from({ length: N }, (_, i) => i).filter(() => random() < density);
+
+          // Act
+          const { gone, client, outcomes, refusals, deleted } = await chunkWith(goneIndexes);
+
+          // Assess
+          expect(outcomes.map((o) => o.position)).toEqual(refsOf(N).map((ref) => ref.position));
+          for (const outcome of outcomes) {
+            if (outcome.outcome === 'deleted') expect(gone.has(outcome.imageId)).toBe(false);
+            else if (outcome.outcome === 'already_deleted') expect(gone.has(outcome.imageId)).toBe(true);
+            else expect(outcome).toMatchObject({ outcome: 'failed', errorCode: NOT_FOUND_UNRESOLVED });
+          }
+          expect(refusals).toBeLessThanOrEqual(B + deleted);
+          expect(client.calls.length).toBeLessThanOrEqual(B + 2 * deleted);
+        }
+      }
+    });
+
+    it('isolates every gone ID when they are few: up to 5 in 100 as without a budget', async () => {
+      for (const goneIndexes of [[0], [99], [0, 99], [10, 11, 12], [0, 25, 50, 75, 99], [95, 96, 97, 98, 99], [3, 17, 42, 66, 81]]) {
+        const { gone, outcomes } = await chunkWith(goneIndexes);
+        for (const outcome of outcomes) expect(outcome.outcome).toBe(gone.has(outcome.imageId) ? 'already_deleted' : 'deleted');
+      }
+    });
+
+    it('deletes a clean half whole before spending the budget on the other (breadth first)', async () => {
+      // Prepare: the first 70 IDs gone (a re-run after a crash), the last 30 present.
+      const { refs, client, outcomes } = await chunkWith(Array.from({ length: 70 }, (_, i) => i), 8);
+
+      // Assess: 75–99 went as one batch and were deleted, although the budget ran out early.
+      expect(client.calls).toContainEqual(refs.slice(75).map((ref) => ref.id));
+      expect(outcomes.slice(75).every((o) => o.outcome === 'deleted')).toBe(true);
+    });
+
+    it('splits the right half of a not-found batch whose left half was deleted without sending it, and still sends a lone ID', async () => {
+      // Prepare: 4 IDs, the last one gone.
+      const refs = refsOf(4);
+      const ids = refs.map((ref) => ref.id);
+      const client = v1LikeClient(new Set([ids[3]!]));
+      const { deleteChunk } = deleterWith(client, { maxRefusals: B });
+
+      // Act
+      const outcomes = await deleteChunk(refs);
+
+      // Assess: the batch, its left half (deleted); the right half [3, 4] is not sent as such: its
+      // halves are, the gone one alone.
+      expect(client.calls).toEqual([ids, ids.slice(0, 2), [ids[2]], [ids[3]]]);
+      expect(outcomes.map((o) => o.outcome)).toEqual(['deleted', 'deleted', 'deleted', 'already_deleted']);
+    });
+
+    it('infers nothing from another refusal: it may be about the batch, not an ID', async () => {
+      // Prepare: refused as a whole, then the left half deleted.
+      const refs = refsOf(2);
+      const client = scriptedClient(batchFailed(invalidParameter), allOk(1), allOk(1));
+      const { deleteChunk } = deleterWith(client, { maxRefusals: B });
+
+      // Act
+      const outcomes = await deleteChunk(refs);
+
+      // Assess: the right half is sent too, and deleted.
+      expect(client.calls).toEqual([[refs[0]!.id, refs[1]!.id], [refs[0]!.id], [refs[1]!.id]]);
+      expect(outcomes.map((o) => o.outcome)).toEqual(['deleted', 'deleted']);
+    });
+
+    it('leaves the IDs of another refusal failed with its own code when the budget is spent, saying they were not isolated', async () => {
+      // Prepare
+      const client = scriptedClient(batchFailed(invalidParameter));
+      const { deleteChunk } = deleterWith(client, { maxRefusals: 3 });
+
+      // Act
+      const outcomes = await deleteChunk(refsOf(8));
+
+      // Assess: the batch and its two halves; the quarters were not sent.
+      expect(client.calls).toHaveLength(3);
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ outcome: 'failed', errorCode: 'ModelArts.0104' });
+      expect(outcomes[0]?.errorMessage).toMatch(/^invalid parameter \(not isolated: the chunk's bisection budget/);
+    });
+
+    it('always sends the chunk itself, even with a budget of one', async () => {
+      // Prepare
+      const client = scriptedClient(batchFailed(notFound));
+      const { deleteChunk } = deleterWith(client, { maxRefusals: 1 });
+
+      // Act
+      const outcomes = await deleteChunk(refsOf(4));
+
+      // Assess
+      expect(client.calls).toHaveLength(1);
+      expect(outcomes.map((o) => o.errorCode)).toEqual([NOT_FOUND_UNRESOLVED, NOT_FOUND_UNRESOLVED, NOT_FOUND_UNRESOLVED, NOT_FOUND_UNRESOLVED]);
+    });
+
+    it('refuses a budget below one', () => {
+      expect(() => deleterWith(scriptedClient(allOk(1)), { maxRefusals: 0 })).toThrow(RangeError);
     });
   });
 

@@ -93,6 +93,16 @@ describe('runDeletePass', () => {
     expect(recorded.find((r) => r.position === 4)?.outcome).toBe('duplicate');
   });
 
+  it('past the not-found threshold, settles the rest at once: valid IDs skipped, saying which threshold', async () => {
+    const { result, recorded, chunks } = await run(values, { stopAfterChunks: 1, stopWith: 'not_found_threshold' });
+    expect(result).toEqual({ settledThrough: Number.POSITIVE_INFINITY, stoppedBy: 'not_found_threshold' });
+    expect(chunks).toHaveLength(1);
+    expect(recorded).toHaveLength(7);
+    const skipped = recorded.filter((r) => r.outcome === 'skipped');
+    expect(skipped.map((r) => [r.position, r.errorCode])).toEqual([[5, 'NOT_FOUND_THRESHOLD'], [6, 'NOT_FOUND_THRESHOLD'], [7, 'NOT_FOUND_THRESHOLD']]);
+    expect(skipped[0]?.errorMessage).toMatch(/not-found threshold/);
+  });
+
   it('resumed, reports nothing before resumeAfter but still knows its IDs (a repeat after it is a duplicate)', async () => {
     const { recorded, chunks } = await run(values, { resumeAfter: 3 });
     expect(recorded.map((r) => [r.position, r.outcome])).toEqual([[4, 'duplicate'], [5, 'deleted'], [6, 'deleted'], [7, 'deleted']]);
