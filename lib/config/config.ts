@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { toValidationIssues } from '../core/zodIssues.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../modelarts/limits.js';
+import { parseExtraErrorCodes } from '../modelarts/parseExtraErrorCodes.js';
 import { TargetAllowList } from './TargetAllowList.js';
 
 const positiveInt = (fallback: number, max?: number) => {
@@ -9,6 +10,18 @@ const positiveInt = (fallback: number, max?: number) => {
   if (max !== undefined) schema = schema.max(max, `expected at most ${max}`);
   return schema.default(fallback);
 };
+
+// Credentials and deletes go over TLS only; plain http only to this machine (the local stack's emulator).
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+const serviceEndpoint = (what: string, example: string) =>
+  z
+    .url({ error: `expected the ${what} endpoint URL, e.g. ${example}` })
+    .refine((url) => {
+      // zod runs this after a failed URL check too: that one already says what is wrong.
+      if (!URL.canParse(url)) return true;
+      const { protocol, hostname } = new URL(url);
+      return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOSTS.test(hostname));
+    }, `expected an https:// ${what} endpoint (http:// only for a loopback address: 127.0.0.1, ::1, localhost), e.g. ${example}`);
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
@@ -22,23 +35,37 @@ export const configSchema = z.object({
     .string()
     .default('reports/')
     .refine((prefix) => prefix.endsWith('/'), 'expected a key prefix ending in "/"'),
-  MODELARTS_ENDPOINT: z.url({ error: 'expected the ModelArts endpoint URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com' }),
+  MODELARTS_ENDPOINT: serviceEndpoint('ModelArts', 'https://modelarts.cn-north-4.myhuaweicloud.com'),
   CHUNK_SIZE: positiveInt(DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE),
   MAX_IN_FLIGHT: positiveInt(4, 64),
   // The adaptive limiter's floor and start (lib/modelarts/adaptiveLimiter.ts); MAX_IN_FLIGHT is its ceiling. Both yield to the ceiling.
   LIMITER_MIN: positiveInt(1, 64),
   LIMITER_INITIAL: positiveInt(2, 64),
   MAX_ATTEMPTS: positiveInt(5, 20),
+  // The bisection budget of a v1 chunk (docs/report-format.md): refused requests beyond the IDs it deleted.
+  BISECT_MAX_REFUSALS: positiveInt(32, 10_000),
   RETRY_BASE_MS: positiveInt(200),
   RETRY_MAX_MS: positiveInt(20_000),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  // Error codes this deployment adds to the classifier's table (lib/modelarts/classifyFailure.ts): `kind:code,…`.
+  EXTRA_ERROR_CODES: z
+    .string()
+    .default('')
+    .transform((list, ctx) => {
+      try {
+        return parseExtraErrorCodes(list);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `expected comma-separated kind:code pairs: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   DEADLINE_MARGIN_MS: positiveInt(15_000),
   S3_FORCE_PATH_STYLE: booleanFlag,
   // Powertools Metrics' own switch (the local demo, tests and benchmarks set it).
   POWERTOOLS_METRICS_DISABLED: booleanFlag,
   // Authentication towards ModelArts (docs/configuration.md "Authentication"); cross-field rules in lib/deps/createAuthFromConfig.ts.
   MODELARTS_AUTH: z.enum(['none', 'aksk', 'token'], { error: 'expected none, aksk or token' }).default('none'),
-  MODELARTS_IAM_ENDPOINT: z.url({ error: 'expected the IAM endpoint URL, e.g. https://iam.cn-north-4.myhuaweicloud.com' }).optional(),
+  MODELARTS_IAM_ENDPOINT: serviceEndpoint('IAM', 'https://iam.cn-north-4.myhuaweicloud.com').optional(),
   MODELARTS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_PARAMETER: z.string().min(1).optional(),
   MODELARTS_CREDENTIALS_MAX_AGE_S: positiveInt(300, 86_400),
@@ -50,13 +77,25 @@ export const configSchema = z.object({
       try {
         return TargetAllowList.parse(list);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of projectId, projectId/dataAnnotationId or projectId/dataset:datasetId (or *): ${(error as Error).message}` });
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of projectId, projectId/dataAnnotationId or projectId/dataset:datasetId (or *), each optionally ending in +deleteSource: ${(error as Error).message}` });
         return z.NEVER;
       }
     }),
   MAX_IDS_PER_JOB: positiveInt(100_000),
+  // Bounds on reading a manifest (docs/manifests.md "Bounds"): the longest line (and CSV record), in bytes.
+  MANIFEST_MAX_LINE_BYTES: positiveInt(8_192, 1_048_576),
+  // Most columns in a CSV manifest's header.
+  MANIFEST_MAX_COLUMNS: positiveInt(256, 10_000),
+  // Deepest nesting of a JSON entry (a JSON Lines line, an item of a .json's imageIds).
+  MANIFEST_MAX_DEPTH: positiveInt(16, 256),
+  // Decompressed bytes a manifest may hold per entry the job may hold (MAX_IDS_PER_JOB, or its options.confirmEntries).
+  MANIFEST_BYTES_PER_ENTRY: positiveInt(1_024, 1_048_576),
   FAILURE_THRESHOLD_MIN_ATTEMPTED: positiveInt(1_000),
   FAILURE_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.5),
+  // The not-found threshold (docs/safety.md): judged once this many IDs were attempted...
+  NOT_FOUND_THRESHOLD_MIN_ATTEMPTED: positiveInt(100),
+  // ...it stops a job when more than this share of them were not found (1: never).
+  NOT_FOUND_THRESHOLD_RATE: z.coerce.number({ error: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(0.9),
   // Scale-out (docs/scale-out.md): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
   SCALE_OUT_THRESHOLD: positiveInt(500_000),
   SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
@@ -69,6 +108,8 @@ export const configSchema = z.object({
     .string()
     .refine((prefix) => (prefix === '' || prefix.endsWith('/')) && !prefix.split('/').includes('..'), 'expected an empty prefix or one ending in "/", without ".."')
     .optional(),
+  // A pending manifest whose job failed this many times (errors and crashes) is moved to failed/ with rejected.json instead of being retried (docs/triggers.md).
+  PENDING_MAX_FAILURES: positiveInt(3, 100),
 });
 
 /** The parsed, frozen configuration of one Lambda container. */

@@ -25,9 +25,42 @@ export interface ValidationIssue {
 export class JobValidationError extends CleanupError {
   public readonly issues: readonly ValidationIssue[];
 
-  public constructor(issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
-    super('INVALID_JOB', `Invalid cleanup job: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, options);
+  /**
+   * @param options - `code` and `lead` (the message's first words) are for subclasses: a refusal of
+   *   a particular kind keeps this class, so every trigger's refusal path answers it. @default `{ code: 'INVALID_JOB', lead: 'Invalid cleanup job' }`
+   */
+  public constructor(issues: readonly ValidationIssue[], options: { cause?: unknown; code?: string; lead?: string } = {}) {
+    super(options.code ?? 'INVALID_JOB', `${options.lead ?? 'Invalid cleanup job'}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.issues = issues;
+  }
+}
+
+/**
+ * A job id already names another job: its job record (lib/job/jobRecord.ts) says what that job
+ * deletes and how, and this one differs. Refused before anything is deleted; one issue per field
+ * that differs.
+ */
+export class JobIdConflictError extends JobValidationError {
+  public readonly jobId: string;
+
+  public constructor(jobId: string, issues: readonly ValidationIssue[]) {
+    super(issues, { code: 'JOB_ID_CONFLICT', lead: `Job id ${jobId} names another job; send this one under another jobId` });
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * The manifest version a job is pinned to is no longer there (the manifest was replaced or
+ * deleted): it is never read under the old identity. A job that had started ends with what it did;
+ * one that had not is refused.
+ */
+export class ManifestChangedError extends JobValidationError {
+  /** `s3://bucket/key` of the manifest. */
+  public readonly manifest: string;
+
+  public constructor(manifest: string, detail: string, options?: { cause?: unknown }) {
+    super([{ path: 'manifest', message: `${manifest}: ${detail}` }], { code: 'MANIFEST_CHANGED', ...options });
+    this.manifest = manifest;
   }
 }
 

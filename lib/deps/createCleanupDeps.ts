@@ -27,6 +27,7 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
     modelArts: overrides.modelArts ?? createModelArtsClient({
       endpoint: config.MODELARTS_ENDPOINT,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      extraErrorCodes: config.EXTRA_ERROR_CODES,
       // The time budget's deadline is on this clock.
       now: () => clock.now(),
       ...(auth === undefined ? {} : { authorize: auth.authorize, renewCredentials: auth.renewCredentials, redact: auth.redact }),

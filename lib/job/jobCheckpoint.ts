@@ -27,6 +27,10 @@ export const jobCheckpointSchema = z.object({
   normalized: count,
   stats: z.object({ requests: count, retries: count, throttled: count }),
   threshold: z.object({ attempted: count, failed: count }),
+  /** The not-found threshold's counts (lib/pipeline/NotFoundThreshold.ts); absent in checkpoints written before it existed. */
+  notFoundThreshold: z.object({ attempted: count, notFound: count }).optional(),
+  /** An invocation of this job crashed before its first checkpoint: the not-found threshold stays off for the job's life (lib/job/runJob.ts). */
+  afterCrash: z.boolean().optional(),
   latency: z.object({ buckets: z.array(count), count, maxMs: z.number() }),
   startedAt: z.number(),
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { entryText } from '../pipeline/imageId.js';
 import type { jobIdSourceSchema } from '../report/jobSummary.js';
 
 /** Where a job's id came from, most explicit first. */
@@ -36,9 +37,10 @@ const MAX_CANONICAL_DEPTH = 64;
 
 /** JSON with object keys sorted at every level, so equal content hashes equally. */
 export function canonicalJson(value: unknown, depth = 0): string {
-  // Past this depth (junk, not a job) JSON.stringify takes over: it copes with nesting that would
-  // exhaust the stack here, and the same input still hashes the same.
-  if (depth > MAX_CANONICAL_DEPTH) return JSON.stringify(value) ?? 'null';
+  // Past this depth (junk, not a job) entryText takes over: it renders any nesting without
+  // recursion (JSON.stringify overflows the stack on deep input too), and the same input still
+  // hashes the same.
+  if (depth > MAX_CANONICAL_DEPTH) return entryText(value);
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null, depth + 1)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

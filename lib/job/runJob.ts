@@ -2,9 +2,11 @@ import { s3Uri } from '../aws/s3Uri.js';
 import { AdaptiveLimiter } from '../modelarts/adaptiveLimiter.js';
 import { withAdaptiveLimit } from '../modelarts/limitedModelArtsClient.js';
 import { createChunkDeleter } from '../pipeline/deleteChunk.js';
-import { EntryScreen } from '../pipeline/EntryScreen.js';
+import { ManifestChangedError } from '../core/errors.js';
 import { FailureThreshold } from '../pipeline/FailureThreshold.js';
+import { NotFoundThreshold } from '../pipeline/NotFoundThreshold.js';
 import { createJobStats } from '../pipeline/jobStats.js';
+import type { JobEntry } from '../pipeline/JobEntry.js';
 import type { OutcomeCounts } from '../pipeline/outcome.js';
 import { OutcomeTally } from '../pipeline/OutcomeTally.js';
 import { runDeletePass, type PassStop } from '../pipeline/runDeletePass.js';
@@ -16,14 +18,18 @@ import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { ReportStreams } from '../report/ReportStreams.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
 import { readCheckpoint, writeCheckpoint } from './jobCheckpoint.js';
+import type { JobSource } from './prepareJobSource.js';
+import { ResumedScreen } from './ResumedScreen.js';
 import type { CleanupDeps, InvocationBudget, PreparedJob } from './types.js';
 
 /** What a split job's part adds to its run: the job-wide failure threshold, and progress. */
 export interface RunControls {
-  /** Asked with the failure threshold: an answer means stop as if it were crossed (another part of a split job crossed it). */
-  stopSignal?: () => { crossing: string; part: number } | undefined;
+  /** Asked with the thresholds: an answer means stop as if `kind` (default the failure threshold) were crossed (another part of a split job crossed it). */
+  stopSignal?: () => { crossing: string; part: number; kind?: 'failure_threshold' | 'not_found_threshold' } | undefined;
   /** Told the job's running counts after each settled chunk. */
   onProgress?: (counts: Readonly<OutcomeCounts>) => void;
+  /** The job's record stood before this invocation claimed it: an earlier invocation took the job up. */
+  seenBefore?: boolean;
 }
 
 /** How the run phase ended: the job finished (its summary is written), or the deadline paused it (its checkpoint is written). */
@@ -39,7 +45,9 @@ const PROGRESS_INTERVAL_MS = 5_000;
  * invocation was cut), streaming the outcomes to this invocation's part files, stopping at the
  * failure threshold or at the budget's deadline. Cut by the deadline it saves a checkpoint and
  * answers `paused`; otherwise it assembles `failed.csv` and `results.jsonl.gz`, writes
- * `summary.json` and emits the job's metrics.
+ * `summary.json` and emits the job's metrics. When the manifest version the job is pinned to is
+ * gone, nothing is read: the job ends with what earlier invocations did, the entries not reached
+ * counted `skipped` (stop `manifest_changed`).
  *
  * @throws {ReportWriteError} when the report cannot be written (the outcomes are logged).
  */
@@ -54,9 +62,21 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   logger.info(checkpoint ? 'job continues' : 'job started', { trigger, target: source.target, entries: source.entryCount, invocation, resumeAfter: checkpoint?.resumeAfter ?? 0, chunkSize, maxInFlight, dryRun });
 
   const tally = new OutcomeTally(checkpoint?.counts);
-  const screen = new EntryScreen(source.entryCount);
+  const resumeAfter = checkpoint?.resumeAfter ?? 0;
+  const screen = new ResumedScreen(source.entryCount, resumeAfter);
+  let changed: ManifestChangedError | undefined;
   const stats = checkpoint ? { ...checkpoint.stats } : createJobStats();
   const threshold = new FailureThreshold(options.failureThreshold, checkpoint?.threshold);
+  // A job taken up before that left no checkpoint crashed (or failed to write its report) after
+  // deleting some of its IDs: finding them gone now is the replay, not a wrong target, so the
+  // not-found threshold is not judged; the bisection budget still bounds what the re-run costs.
+  // Kept in the checkpoint: the continuations of such a re-run find the same IDs gone.
+  const crashedBefore = checkpoint?.afterCrash === true || (controls.seenBefore === true && checkpoint === undefined);
+  const notFoundOptions = options.notFoundThreshold ?? { minAttempted: config.NOT_FOUND_THRESHOLD_MIN_ATTEMPTED, maxNotFoundRate: config.NOT_FOUND_THRESHOLD_RATE };
+  const notFound = new NotFoundThreshold(crashedBefore ? { ...notFoundOptions, maxNotFoundRate: 1 } : notFoundOptions, checkpoint?.notFoundThreshold);
+  // The threshold crossed first (the checkpoint's counts may have crossed one already) stops the job.
+  const firstCrossed = (): 'not_found_threshold' | 'failure_threshold' | undefined => (notFound.crossed !== undefined ? 'not_found_threshold' : threshold.crossed !== undefined ? 'failure_threshold' : undefined);
+  let crossed = firstCrossed();
   const latency = new LatencyHistogram(checkpoint?.latency);
   const chunkLatenciesMs: number[] = [];
   // One adaptive limiter per invocation, shared by all its chunks; maxInFlight is its ceiling (docs/throughput.md).
@@ -74,16 +94,19 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
     clock,
     stats,
     ...(Number.isFinite(budget.stopRetryingAt) ? { stopRetryingAt: budget.stopRetryingAt } : {}),
+    maxRefusals: config.BISECT_MAX_REFUSALS,
   });
 
   const part = partKeys(location, invocation);
   const streams = new ReportStreams(s3, { bucket: location.bucket, failedKey: part.failedKey, resultsKey: part.resultsKey }, source.target);
-  let external: { crossing: string; part: number } | undefined;
+  let external: ReturnType<NonNullable<RunControls['stopSignal']>>;
   let pass: Awaited<ReturnType<typeof runDeletePass>>;
   try {
     pass = await runDeletePass({
-      entries: source.entries(),
-      resumeAfter: checkpoint?.resumeAfter ?? 0,
+      entries: pinnedEntries(source, (error) => {
+        changed = error;
+      }),
+      resumeAfter,
       screen,
       chunkSize,
       // Twice the ceiling: chunks sleeping before a retry must not leave the limiter idle; memory stays bounded.
@@ -103,16 +126,20 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
       record: async (records) => {
         for (const record of records) {
           tally.record(record);
-          if (record.outcome === 'deleted' || record.outcome === 'already_deleted' || record.outcome === 'failed') threshold.observe(record.outcome);
+          if (record.outcome === 'deleted' || record.outcome === 'already_deleted' || record.outcome === 'failed') {
+            threshold.observe(record.outcome, record.errorCode);
+            notFound.observe(record);
+            crossed ??= firstCrossed();
+          }
         }
         await streams.write(records);
         controls.onProgress?.(tally.counts);
         logProgress();
       },
       shouldStop: (): PassStop | undefined => {
-        if (threshold.crossed !== undefined) return 'failure_threshold';
+        if (crossed !== undefined) return crossed;
         external ??= controls.stopSignal?.();
-        if (external !== undefined) return 'failure_threshold';
+        if (external !== undefined) return external.kind ?? 'failure_threshold';
         if (clock.now() >= budget.stopStartingAt) return 'deadline';
         return undefined;
       },
@@ -120,15 +147,15 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   } finally {
     await streams.close();
   }
-  const normalized = (checkpoint?.normalized ?? 0) + screen.normalized;
-  const facts = (stop?: JobStop): SummaryFacts => ({
+  const normalized = (checkpoint?.normalized ?? 0) + screen.normalizedThrough(pass.settledThrough);
+  const facts = (stop?: JobStop, counts: Readonly<OutcomeCounts> = tally.counts): SummaryFacts => ({
     jobId: identity.jobId,
     jobIdSource: identity.source,
     trigger,
     target: source.target,
     options,
     received: source.entryCount,
-    counts: tally.counts,
+    counts,
     normalized,
     startedAt,
     finishedAt: clock.now(),
@@ -155,6 +182,8 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
       normalized,
       stats: { ...stats },
       threshold: threshold.state,
+      notFoundThreshold: notFound.state,
+      ...(crashedBefore ? { afterCrash: true } : {}),
       latency: latency.toJSON(),
       startedAt,
     });
@@ -163,7 +192,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   }
 
   await assembleReport(s3, location, invocation);
-  const summary = buildJobSummary(facts(pass.stoppedBy === 'failure_threshold' ? thresholdStop(threshold, external) : undefined));
+  const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts) : facts(pass.stoppedBy === 'failure_threshold' || pass.stoppedBy === 'not_found_threshold' ? thresholdStop(pass.stoppedBy, pass.stoppedBy === 'failure_threshold' ? threshold.crossed : notFound.crossed, external) : undefined));
   await writeJobSummary(s3, location, summary, logger);
   await deletePartFiles(s3, location, invocation);
   if (deps.metrics !== undefined) emitJobMetrics(deps.metrics, summary, chunkLatenciesMs);
@@ -171,13 +200,40 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   return { kind: 'finished', summary };
 }
 
-// The job's own threshold, or the one another part of its split job crossed.
-function thresholdStop(threshold: FailureThreshold, external: { crossing: string; part: number } | undefined): JobStop {
-  const crossed = threshold.crossed;
-  if (crossed === undefined && external !== undefined) {
-    const crossing = `part ${external.part} of this job crossed it (${external.crossing})`;
-    return { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; the IDs not attempted are skipped`, crossing, part: external.part };
+// The threshold that stopped the job: its own crossing, or the one another part of its split job crossed.
+function thresholdStop(kind: 'failure_threshold' | 'not_found_threshold', own: { reason: string; attempted: number; failed?: number; notFound?: number } | undefined, external: { crossing: string; part: number } | undefined): JobStop {
+  const crossing = own === undefined && external !== undefined ? `part ${external.part} of this job crossed it (${external.crossing})` : (own?.reason ?? '');
+  const why = kind === 'failure_threshold' ? 'the failure threshold' : 'the not-found threshold (a wrong target, or IDs deleted already)';
+  const reason = `stopped at ${why}: ${crossing}; the IDs not attempted are skipped`;
+  if (own === undefined && external !== undefined) return { kind, reason, crossing, part: external.part };
+  const attempted = own?.attempted ?? 0;
+  return kind === 'failure_threshold' ? { kind, reason, crossing, attempted, failed: own?.failed ?? 0 } : { kind, reason, crossing, attempted, notFound: own?.notFound ?? 0 };
+}
+
+// The ending of a job whose pinned manifest version is gone: what earlier invocations settled, and
+// every entry never read counted skipped (it has no line in the report files: its ID is unknown).
+function changedFacts(error: ManifestChangedError, counts: Readonly<OutcomeCounts>, entries: number, resumeAfter: number, facts: (stop: JobStop, counts: Readonly<OutcomeCounts>) => SummaryFacts): SummaryFacts {
+  const settled = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  const notReached = Math.max(0, entries - settled);
+  const reason = `${error.issues[0]?.message ?? error.message}; the lines after ${resumeAfter} were never read: their ${notReached} entries are skipped (MANIFEST_CHANGED)`;
+  return facts({ kind: 'manifest_changed', reason, resumeAfter, notReached }, { ...counts, skipped: counts.skipped + notReached });
+}
+
+// The job's entries, or none when its pinned manifest version is gone at the first read (before
+// any entry, so before any delete of this invocation): `onChanged` is told, and the run ends the job.
+async function* pinnedEntries(source: JobSource, onChanged: (error: ManifestChangedError) => void): AsyncGenerator<JobEntry> {
+  const iterator = source.entries()[Symbol.asyncIterator]();
+  try {
+    let next: IteratorResult<JobEntry>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      if (!(error instanceof ManifestChangedError)) throw error;
+      onChanged(error);
+      return;
+    }
+    for (; next.done !== true; next = await iterator.next()) yield next.value;
+  } finally {
+    await iterator.return?.();
   }
-  const crossing = crossed?.reason ?? '';
-  return { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; the IDs not attempted are skipped`, crossing, attempted: crossed?.attempted ?? 0, failed: crossed?.failed ?? 0 };
 }

@@ -9,6 +9,7 @@ import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
 import type { ReportLocation } from '../report/ReportLocation.js';
 import type { CleanupJob } from './cleanupJob.js';
 import type { JobIdentity } from './jobIdentity.js';
+import type { JobContent } from './jobRecord.js';
 import type { JobSource } from './prepareJobSource.js';
 
 /** Everything a cleanup job needs from the outside world; built by lib/deps/createCleanupDeps.ts. */
@@ -45,6 +46,8 @@ export interface PreparedJob {
   identity: JobIdentity;
   location: ReportLocation;
   source: JobSource;
+  /** What the job deletes and how: written to its record at its first claim, or checked against it. */
+  content: JobContent;
   /** The job's options resolved against the deployment's defaults, as the summary states them. */
   options: JobSummary['options'];
   /** Logs with the job's id on every line. */

@@ -42,7 +42,8 @@ export interface SummaryFacts {
  * facts, never patched in afterwards, and the result is checked against the published schema.
  *
  * Status: `continuing` when paused (deadline, or split into parts), `stopped_failure_threshold`
- * when the threshold stopped it, else `dry_run`, `completed_with_failures` (some failed or were
+ * when the threshold stopped it, `stopped_not_found` when the not-found threshold did, `stopped_manifest_changed` when its manifest was replaced,
+ * `stopped_abandoned` when it was given up (dead-lettered, quarantined), else `dry_run`, `completed_with_failures` (some failed or were
  * invalid) or `completed`.
  *
  * @throws {z.ZodError} when the facts make a summary the schema refuses (a bug, never input).
@@ -55,7 +56,13 @@ export function buildJobSummary(facts: SummaryFacts): JobSummary {
       ? 'continuing'
       : stop?.kind === 'failure_threshold'
         ? 'stopped_failure_threshold'
-        : dryRun
+        : stop?.kind === 'not_found_threshold'
+          ? 'stopped_not_found'
+          : stop?.kind === 'manifest_changed'
+          ? 'stopped_manifest_changed'
+          : stop?.kind === 'abandoned'
+            ? 'stopped_abandoned'
+            : dryRun
           ? 'dry_run'
           : counts.failed + counts.invalid > 0
             ? 'completed_with_failures'

@@ -36,7 +36,31 @@ export const jobStopSchema = z.discriminatedUnion('kind', [
     failed: countSchema.optional(),
     part: z.number().int().min(1).optional().describe('the part of the split job that crossed it, when another one did'),
   }),
+  // Most IDs attempted were not found (lib/pipeline/NotFoundThreshold.ts): a wrong target, or a list deleted already; the rest skipped.
+  z.object({
+    kind: z.literal('not_found_threshold'),
+    reason: z.string(),
+    crossing: z.string().describe("the threshold's own words: how many of the IDs attempted were not found, or which part crossed it"),
+    attempted: countSchema.optional().describe('IDs attempted when this job crossed it'),
+    notFound: countSchema.optional().describe('of them, not found: already_deleted, or failed NOT_FOUND_UNRESOLVED'),
+    part: z.number().int().min(1).optional().describe('the part of the split job that crossed it, when another one did'),
+  }),
   z.object({ kind: z.literal('split'), reason: z.string(), parts: countSchema }),
+  // The manifest version the job is pinned to is gone (replaced or deleted): the lines after resumeAfter were never read (lib/job/jobRecord.ts).
+  z.object({
+    kind: z.literal('manifest_changed'),
+    reason: z.string(),
+    resumeAfter: countSchema.describe('every entry up to this line of the version the job started on has its outcome; none after it was read'),
+    notReached: countSchema.describe('entries of that version never read: counted skipped (MANIFEST_CHANGED), with no line in the report files'),
+  }),
+  // Given up (lib/triggers/finishAbandonedJob.ts): its message reached the dead-letter queue, or its pending manifest failed PENDING_MAX_FAILURES times.
+  z.object({
+    kind: z.literal('abandoned'),
+    reason: z.string(),
+    cause: z.enum(['dead_lettered', 'quarantined']),
+    resumeAfter: countSchema.optional().describe('every entry up to this line has the outcome a run gave it; the entries after it failed (DEAD_LETTERED or QUARANTINED)'),
+    parts: z.array(z.number().int().min(1)).optional().describe('the parts of a split job given up: their entries not reached failed'),
+  }),
 ]);
 
 /** Why a job stopped or paused. */
@@ -59,8 +83,8 @@ export const jobSummarySchema = z
     trigger: triggerInfoSchema,
     target: targetOutputSchema,
     status: z
-      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'continuing', 'dry_run'])
-      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
+      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'stopped_not_found', 'stopped_manifest_changed', 'stopped_abandoned', 'continuing', 'dry_run'])
+      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; stopped_not_found: stopped early because most IDs attempted were not found (a wrong target, or deleted already), the rest skipped; stopped_manifest_changed: the manifest was replaced or deleted while the job ran, the entries not reached skipped; stopped_abandoned: its message reached the dead-letter queue (or its pending manifest was quarantined), the entries not reached failed; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
     stopReason: z.string().optional().describe('why the job stopped or paused, when it did: stop.reason, as a sentence'),
     stop: jobStopSchema.optional().describe('why the job stopped or paused, when it did, for programs: its kind and figures'),
     dryRun: z.boolean(),
@@ -91,6 +115,7 @@ export const jobSummarySchema = z
       maxAttempts: z.number().int(),
       dryRun: z.boolean(),
       failureThreshold: z.object({ minAttempted: z.number().int(), maxFailureRate: z.number() }),
+      notFoundThreshold: z.object({ minAttempted: z.number().int(), maxNotFoundRate: z.number() }).optional().describe('the not-found threshold the job ran with (absent in reports written before it existed)'),
     }),
     report: z.object({ summary: z.string(), failed: z.string(), results: z.string() }),
     continuation: z

@@ -200,3 +200,61 @@ describe('jobs that fail validation as a whole', () => {
     expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(1);
   });
 });
+
+describe("job options cannot loosen the deployment's limits", () => {
+  const cases: Array<[string, Record<string, unknown>, Record<string, string>, string, string]> = [
+    ['maxInFlight above MAX_IN_FLIGHT', { maxInFlight: 5 }, { MAX_IN_FLIGHT: '4' }, 'options.maxInFlight', "expected at most 4, this deployment's MAX_IN_FLIGHT; got 5"],
+    ['a failure rate above FAILURE_THRESHOLD_RATE', { failureThreshold: { minAttempted: 10, maxFailureRate: 0.9 } }, {}, 'options.failureThreshold', 'maxFailureRate at most 0.5 (FAILURE_THRESHOLD_RATE)'],
+    ['a minAttempted above FAILURE_THRESHOLD_MIN_ATTEMPTED', { failureThreshold: { minAttempted: 5000, maxFailureRate: 0.1 } }, {}, 'options.failureThreshold', 'minAttempted at most 1000 (FAILURE_THRESHOLD_MIN_ATTEMPTED)'],
+  ];
+
+  it.each(cases)('refuses %s, naming the field and the limit, and deletes nothing', async (_label, options, env, path, message) => {
+    // Prepare
+    const ids = imageIds('limits', 3);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+
+    // Act
+    const result = await runManualInvocation({ target, imageIds: ids, options }, stackDeps(stack, env));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'rejected', error: { code: 'INVALID_JOB', issues: [{ path, message: expect.stringContaining(message) as unknown }] } });
+    expect(stack.emulator.requests).toHaveLength(0);
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(3);
+  });
+
+  it('runs options that tighten the limits, as the summary states them', async () => {
+    // Prepare
+    const ids = imageIds('tighter', 3);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+
+    // Act
+    const result = await completed({ target, imageIds: ids, options: { maxInFlight: 2, failureThreshold: { minAttempted: 1000, maxFailureRate: 0.5 } } }, { MAX_IN_FLIGHT: '2' });
+
+    // Assess
+    expect(result.summary.options).toMatchObject({ maxInFlight: 2, failureThreshold: { minAttempted: 1000, maxFailureRate: 0.5 } });
+    expect(result.summary.counts.deleted).toBe(3);
+  });
+
+  it('refuses deleteSource: true unless the ALLOWED_TARGETS entry of the dataset ends in +deleteSource, and runs it where it does', async () => {
+    // Prepare
+    const ids = imageIds('delete-source', 4);
+    stack.emulator.seedDataset(PROJECT, 'ds-source', ids);
+    const job = { target: { projectId: PROJECT, datasetId: 'ds-source', deleteSource: true }, imageIds: ids };
+
+    // Act
+    const refused = await Promise.all([
+      runManualInvocation(job, stackDeps(stack, { ALLOWED_TARGETS: '*' })),
+      runManualInvocation(job, stackDeps(stack, { ALLOWED_TARGETS: `${PROJECT}/dataset:ds-source` })),
+      runManualInvocation(job, stackDeps(stack, { ALLOWED_TARGETS: `${PROJECT}/dataset:other+deleteSource` })),
+    ]);
+    const requestsWhenRefused = stack.emulator.requests.length;
+    const ran = await completed(job, { ALLOWED_TARGETS: `${PROJECT}/dataset:ds-source+deleteSource` });
+
+    // Assess
+    expect(refused.map((r) => (r.status === 'rejected' ? r.error.issues.map((i) => i.path) : r.status))).toEqual([['target.deleteSource'], ['target.deleteSource'], ['target']]);
+    expect(refused[0]).toMatchObject({ error: { message: expect.stringContaining('its ALLOWED_TARGETS entry has no "+deleteSource"') as unknown } });
+    expect(requestsWhenRefused).toBe(0);
+    expect(ran.summary.target).toEqual({ api: 'v2', projectId: PROJECT, datasetId: 'ds-source', deleteSource: true });
+    expect(stack.emulator.datasetSamples(PROJECT, 'ds-source').size).toBe(0);
+  });
+});

@@ -165,3 +165,50 @@ describe('loadConfig', () => {
     expect(config.CHUNK_SIZE).toBe(100);
   });
 });
+
+// Issue 13: endpoints over TLS only, but for the local stack on this machine; extra error codes.
+describe('loadConfig: endpoints and extra error codes', () => {
+  it.each([
+    'https://modelarts.cn-north-4.myhuaweicloud.com', 'https://modelarts.ap-southeast-1.myhuaweicloud.cn:443/',
+    'http://127.0.0.1:8080', 'http://127.0.0.2:9', 'http://localhost:4566', 'http://LOCALHOST', 'http://[::1]:8080',
+  ])('accepts %s as MODELARTS_ENDPOINT and MODELARTS_IAM_ENDPOINT', (url) => {
+    // Act
+    const config = loadConfig({ ...REQUIRED, MODELARTS_ENDPOINT: url, MODELARTS_IAM_ENDPOINT: url });
+
+    // Assess
+    expect(config.MODELARTS_ENDPOINT).toBe(url);
+    expect(config.MODELARTS_IAM_ENDPOINT).toBe(url);
+  });
+
+  it.each([
+    'http://modelarts.cn-north-4.myhuaweicloud.com', 'http://10.0.0.5:8080', 'http://localhost.example.com', 'http://127.0.0.1.nip.io',
+    'http://[::2]', 'ftp://127.0.0.1', 'ws://localhost',
+  ])('refuses %s with a message saying https only, loopback excepted', (url) => {
+    // Act
+    const error = refusal({ ...REQUIRED, MODELARTS_ENDPOINT: url, MODELARTS_IAM_ENDPOINT: url });
+
+    // Assess
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['MODELARTS_ENDPOINT', 'MODELARTS_IAM_ENDPOINT']);
+    expect(error.issues[0]?.message).toContain('https://');
+    expect(error.issues[0]?.message).toContain('loopback');
+  });
+
+  it('reads EXTRA_ERROR_CODES into code → kind, none by default', () => {
+    // Act
+    const none = loadConfig({ ...REQUIRED });
+    const some = loadConfig({ ...REQUIRED, EXTRA_ERROR_CODES: 'busy:ModelArts.4713, throttled:APIG.0309' });
+
+    // Assess
+    expect(none.EXTRA_ERROR_CODES.size).toBe(0);
+    expect([...some.EXTRA_ERROR_CODES]).toEqual([['ModelArts.4713', 'busy'], ['APIG.0309', 'throttled']]);
+  });
+
+  it('refuses a malformed EXTRA_ERROR_CODES and names the item', () => {
+    // Act
+    const error = refusal({ ...REQUIRED, EXTRA_ERROR_CODES: 'retryable:ModelArts.1234' });
+
+    // Assess
+    expect(error.issues.map((issue) => issue.path)).toEqual(['EXTRA_ERROR_CODES']);
+    expect(error.issues[0]?.message).toContain('"retryable:ModelArts.1234"');
+  });
+});

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JobValidationError } from '../../../lib/core/errors.js';
+import { JobValidationError, ManifestChangedError } from '../../../lib/core/errors.js';
 import { parseCleanupJob } from '../../../lib/job/cleanupJob.js';
 import { prepareJobSource, type JobSource, type JobSourceDeps } from '../../../lib/job/prepareJobSource.js';
 import { ManifestError } from '../../../lib/manifest/ManifestError.js';
@@ -334,11 +334,12 @@ describe('prepareJobSource: reading the entries again', () => {
     const reading = collect(source.entries());
 
     // Assess
-    await expect(reading).rejects.toBeInstanceOf(JobValidationError);
-    await expect(reading).rejects.toThrow(`${uri}: the manifest changed while the job ran; start a new job for the new version`);
+    await expect(reading).rejects.toBeInstanceOf(ManifestChangedError);
+    await expect(reading).rejects.toMatchObject({ code: 'MANIFEST_CHANGED', manifest: uri });
+    await expect(reading).rejects.toThrow(`${uri}: the manifest changed: ETag ${source.manifestVersion!.etag}, the version this job reads, is no longer there (replaced or deleted); start a new job for the new version`);
   });
 
-  it('refuses to read a manifest deleted after it was prepared', async () => {
+  it('refuses to read a manifest deleted after it was prepared, as a changed manifest', async () => {
     // Prepare
     const key = `${PREFIX}deleted/list.txt`;
     const { source, uri } = await prepared(key, imageIds('deleted', 2).join('\n'));
@@ -348,17 +349,80 @@ describe('prepareJobSource: reading the entries again', () => {
     const reading = collect(source.entries());
 
     // Assess
-    await expect(reading).rejects.toThrow(`${uri}: no such object`);
+    await expect(reading).rejects.toBeInstanceOf(ManifestChangedError);
+    await expect(reading).rejects.toThrow(`${uri}: the manifest changed: ETag`);
   });
 });
 
-describe('prepareJobSource: known problems', () => {
-  // Looks like a bug (reported, not fixed here): the key convention cannot carry `deleteSource`,
-  // so it always parses to `deleteSource: false`, and settleTarget compares whole targets: a job
-  // that asks for `deleteSource: true` on a manifest under `…/v2/{projectId}/{datasetId}/` is
-  // refused as "different targets" although both name the same dataset. `it.fails` keeps this
-  // visible: once the comparison ignores what a key cannot say, this test fails and becomes a plain `it`.
-  it.fails('accepts deleteSource: true from the job on a v2 key-convention manifest of the same dataset', async () => {
+describe('prepareJobSource: a pinned version', () => {
+  it('reads the version it is pinned to, and keeps it', async () => {
+    // Prepare
+    const ids = imageIds('pinned', 4);
+    const { uri, etag } = await put(`${PREFIX}pinned/list.txt`, ids.join('\n'));
+
+    // Act
+    const source = await prepareJobSource(parseCleanupJob({ target: v1, manifest: uri }), deps, {}, { etag });
+
+    // Assess
+    expect(source.manifestVersion).toEqual({ etag });
+    expect(source.entryCount).toBe(4);
+    expect((await collect(source.entries())).map((entry) => entry.value)).toEqual(ids);
+  });
+
+  it('refuses the preparing pass when the manifest holds another version than the pinned one, naming both', async () => {
+    // Prepare: the job was pinned to the first version; the file was replaced since.
+    const key = `${PREFIX}pinned/replaced.txt`;
+    const first = await put(key, imageIds('pinned-first', 3).join('\n'));
+    await put(key, imageIds('pinned-second', 3).join('\n'));
+
+    // Act
+    const preparing = prepareJobSource(parseCleanupJob({ target: v1, manifest: first.uri }), deps, {}, { etag: first.etag });
+
+    // Assess
+    await expect(preparing).rejects.toBeInstanceOf(ManifestChangedError);
+    await expect(preparing).rejects.toThrow(`ETag ${first.etag}, the version this job reads, is no longer there`);
+  });
+
+  it('refuses the preparing pass of a pinned manifest that is gone as changed, not as missing', async () => {
+    // Act
+    const preparing = prepareJobSource(parseCleanupJob({ target: v1, manifest: `s3://${bucket}/${PREFIX}pinned/none.txt` }), deps, {}, { etag: '"0123"' });
+
+    // Assess
+    await expect(preparing).rejects.toBeInstanceOf(ManifestChangedError);
+  });
+
+  it('asks S3 for the VersionId and the ETag it is pinned to, and records the VersionId S3 answers', async () => {
+    // fauxqs keeps no object versions, so a bucket with versioning cannot be shown by the local
+    // stack: this test records the GetObject requests the real client sends to it, and answers the
+    // first with a VersionId as S3 does for a versioned bucket. Everything else is the local S3.
+    const ids = imageIds('versioned', 2);
+    const { uri, etag } = await put(`${PREFIX}versioned/list.txt`, ids.join('\n'));
+    const sent: Array<Record<string, unknown>> = [];
+    const s3 = new Proxy(stack.s3, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+        return async (command: { input: Record<string, unknown> }) => {
+          sent.push({ ...command.input });
+          const answer = (await target.send(command as never)) as unknown as Record<string, unknown>;
+          return command.input.VersionId === undefined && sent.length === 1 ? { ...answer, VersionId: 'v-3' } : answer;
+        };
+      },
+    });
+
+    // Act
+    const source = await prepareJobSource(parseCleanupJob({ target: v1, manifest: uri }), { ...deps, s3 });
+    await collect(source.entries());
+
+    // Assess
+    expect(source.manifestVersion).toEqual({ etag, versionId: 'v-3' });
+    expect(sent.map((input) => [input.VersionId, input.IfMatch])).toEqual([[undefined, undefined], ['v-3', etag]]);
+  });
+});
+
+describe('prepareJobSource: what a key cannot say', () => {
+  // The key convention cannot carry `deleteSource` (it parses to false): compared with a key, targets
+  // are compared without it, and the job's (or the manifest's) stands.
+  it('accepts deleteSource: true from the job on a v2 key-convention manifest of the same dataset', async () => {
     // Prepare
     const { uri } = await put(`${PREFIX}source/v2/${PROJECT}/ds1/list.txt`, imageIds('delete-source', 1).join('\n'));
 
@@ -367,5 +431,21 @@ describe('prepareJobSource: known problems', () => {
 
     // Assess
     expect(source.target).toEqual({ api: 'v2', projectId: PROJECT, datasetId: 'ds1', deleteSource: true });
+  });
+
+  it('still refuses deleteSource: true on another dataset than the key names, and a manifest that says deleteSource otherwise', async () => {
+    // Prepare
+    const byKey = await put(`${PREFIX}source/v2/${PROJECT}/ds1/other.txt`, imageIds('delete-source-other', 1).join('\n'));
+    const json = await put(`${PREFIX}source/own.json`, JSON.stringify({ target: { projectId: PROJECT, datasetId: 'ds1', deleteSource: false }, imageIds: imageIds('delete-source-json', 1) }));
+
+    // Act
+    const [otherDataset, contradicted] = await Promise.all([
+      refusal({ target: { projectId: PROJECT, datasetId: 'ds2', deleteSource: true }, manifest: byKey.uri }),
+      refusal({ target: { projectId: PROJECT, datasetId: 'ds1', deleteSource: true }, manifest: json.uri }),
+    ]);
+
+    // Assess
+    expect(otherDataset.issues[0]!.message).toContain('the job and the manifest key name different targets');
+    expect(contradicted.issues[0]!.message).toContain('the job and the manifest name different targets');
   });
 });
