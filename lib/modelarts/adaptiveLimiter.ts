@@ -28,7 +28,7 @@ export type LimiterSignal =
   /**
    * The service asked us to slow down (429, throttling codes, `Retry-After`). `rateCeiling`: the
    * rate the gateway said it enforces (APIG.0308's `limit:N,time:1 minute`), in requests per
-   * second; from then on the pacer never goes above it.
+   * second; for a few seconds the pacer never goes above it, then it probes from it.
    */
   | { kind: 'throttled'; rateCeiling?: number }
   /** No answer worth learning from (a 5xx, a connection error, a timeout): the slot is freed, nothing else. */
@@ -87,6 +87,14 @@ const RATE_WINDOW_MS = 1_000;
 // The rate's growth clock runs only while answers keep coming: a longer gap counts as this much,
 // so an idle spell does not let the rate leap when traffic resumes (CUBIC's restart after idle).
 const MAX_GROWTH_STEP_MS = 1_000;
+// How long a limit stated by the gateway (APIG.0308) caps the pace after the last answer that stated
+// it. A hint, not a law: the policy may be raised (a quota increase, another stage's load gone), and
+// only a probe can find that out; the next 429 above the limit states it again. Short enough that a
+// raised limit is found within seconds, long enough that probing a steady limit costs about one 429
+// per hold (under 2% of the requests at 10/s). A slow limit (per minute) holds for 20 of its requests,
+// so a probe never spends a large share of its window.
+const CEILING_HOLD_MS = 5_000;
+const CEILING_HOLD_REQUESTS = 20;
 
 interface Waiter {
   resolve: (permit: LimiterPermit) => void;
@@ -116,9 +124,10 @@ interface Waiter {
  * holds back new ones until fewer than the new limit are in flight.
  *
  * A throttle that states the enforced limit (the gateway's APIG.0308 says `limit:N,time:1 second`
- * or `time:1 minute`) also sets a ceiling on the rate: the pacer never goes above the latest one
- * stated, even below `minRate`. It is a ceiling, not a target: the limit is the user's, shared with
- * every other caller, so the job may get less.
+ * or `time:1 minute`) also sets a ceiling on the rate: for a few seconds after the latest answer
+ * that stated it, the pacer never goes above it, even below `minRate`; then it probes upwards from
+ * it, gently, since a policy may be raised and only a probe finds that out. It is a ceiling, not a
+ * target: the limit is the user's, shared with every other caller, so the job may get less.
  *
  * `Retry-After` is honoured by the retry of the request that got it (a floor on its backoff);
  * here it is a throttle signal like any other, so other chunks keep the pipe full meanwhile.
@@ -147,6 +156,7 @@ export class AdaptiveLimiter {
   // Pacing: Infinity until the first decrease. The ceiling: Infinity until a throttle states the limit.
   private rate = Number.POSITIVE_INFINITY;
   private rateCeiling = Number.POSITIVE_INFINITY;
+  private rateCeilingUntil = 0;
   private rateBeforeDecrease = 0;
   private rateAfterDecrease = 0;
   // Milliseconds of healthy, paced traffic since the last decrease, and when the last such answer came.
@@ -301,6 +311,7 @@ export class AdaptiveLimiter {
       // The latest statement wins (the gateway's policy may change); a stale answer's too, it is still the gateway's word.
       if (signal.rateCeiling !== undefined && signal.rateCeiling > 0) {
         this.rateCeiling = signal.rateCeiling;
+        this.rateCeilingUntil = this.clock.now() + Math.max(CEILING_HOLD_MS, (CEILING_HOLD_REQUESTS * 1_000) / signal.rateCeiling);
         if (this.rate > this.rateCeiling && Number.isFinite(this.rate)) this.rate = this.rateCeiling;
       }
       if (fresh) this.decrease();
@@ -339,6 +350,14 @@ export class AdaptiveLimiter {
     }
     if (pacerBound && Number.isFinite(this.rate)) {
       const now = this.clock.now();
+      if (Number.isFinite(this.rateCeiling) && now >= this.rateCeilingUntil) {
+        // The stated limit lapsed: probe upwards from it (CUBIC's convex phase, K = 0), gently.
+        this.rateBeforeDecrease = this.rateCeiling;
+        this.rateAfterDecrease = this.rateCeiling;
+        this.rate = Math.min(this.rate, this.rateCeiling);
+        this.growthElapsedMs = 0;
+        this.rateCeiling = Number.POSITIVE_INFINITY;
+      }
       this.growthElapsedMs += Math.min(MAX_GROWTH_STEP_MS, Math.max(0, now - this.lastGrowthAt));
       this.lastGrowthAt = now;
       // CUBIC: W(t) = Wmax + C·Wmax·(t − K)³, with K chosen so that W(0) is the rate set at the decrease.
