@@ -1,8 +1,9 @@
 import { claimLease } from '../aws/claimLease.js';
-import { JobInProgressError, JobValidationError } from '../core/errors.js';
+import { JobInProgressError, JobValidationError, ManifestChangedError } from '../core/errors.js';
 import { readCheckpoint } from '../job/jobCheckpoint.js';
 import { prepareJob, type JobRequest } from '../job/prepareJob.js';
 import type { JobIdentity } from '../job/jobIdentity.js';
+import { manifestChangedEnding } from '../job/wholeJobStop.js';
 import type { CleanupDeps, PreparedJob } from '../job/types.js';
 import { EntryScreen } from '../pipeline/EntryScreen.js';
 import { createJobStats } from '../pipeline/jobStats.js';
@@ -77,13 +78,17 @@ export async function finishAbandonedJob(request: JobRequest & { identity: JobId
     const screen = new EntryScreen(source.entryCount);
     let normalized = checkpoint?.normalized ?? 0;
     const streams = new ReportStreams(s3, { bucket: location.bucket, ...partKeys(location, invocation) }, source.target);
+    // The manifest version the job is pinned to gone (replaced, no versioning): it ends as its own run would end it.
+    let changed: ManifestChangedError | undefined;
+    let readThrough = resumeAfter;
+    let batch: OutcomeRecord[] = [];
     try {
-      let batch: OutcomeRecord[] = [];
       for await (const entry of source.entries()) {
         const before = screen.normalized;
         // Every entry is screened (repeats are known from the start); only those after the checkpoint are settled.
         const screened = screen.screen(entry.value, entry.position);
         if (entry.position <= resumeAfter) continue;
+        readThrough = entry.position;
         normalized += screen.normalized - before;
         const record: OutcomeRecord = screened.kind === 'valid' ? { imageId: screened.ref.id, position: entry.position, outcome: 'failed', errorCode: why.code, errorMessage: why.reason } : screened.record;
         tally.record(record);
@@ -93,15 +98,20 @@ export async function finishAbandonedJob(request: JobRequest & { identity: JobId
           batch = [];
         }
       }
-      if (batch.length > 0) await streams.write(batch);
     } catch (error) {
-      await streams.close().catch(() => undefined);
-      if (error instanceof JobValidationError) return { kind: 'unreadable', error };
-      throw error;
+      if (error instanceof ManifestChangedError) changed = error;
+      else {
+        await streams.close().catch(() => undefined);
+        if (error instanceof JobValidationError) return { kind: 'unreadable', error };
+        throw error;
+      }
     }
+    if (batch.length > 0) await streams.write(batch);
     await streams.close();
     await assembleReport(s3, location, invocation);
     const now = clock.now();
+    if (changed !== undefined) deps.logger.warn('manifest changed while its job ran: the job given up ends with what it did', { jobId: identity.jobId, manifest: changed.manifest });
+    const ending = changed === undefined ? undefined : manifestChangedEnding(changed, tally.counts, source.entryCount, readThrough);
     const summary = buildJobSummary({
       jobId: identity.jobId,
       jobIdSource: identity.source,
@@ -109,7 +119,7 @@ export async function finishAbandonedJob(request: JobRequest & { identity: JobId
       target: source.target,
       options,
       received: source.entryCount,
-      counts: tally.counts,
+      counts: ending?.counts ?? tally.counts,
       normalized,
       startedAt: checkpoint?.startedAt ?? now,
       finishedAt: now,
@@ -117,7 +127,7 @@ export async function finishAbandonedJob(request: JobRequest & { identity: JobId
       stats: checkpoint?.stats ?? createJobStats(),
       latency: checkpoint?.latency ?? new LatencyHistogram().toJSON(),
       location,
-      stop: { kind: 'abandoned', cause: why.cause, reason: `${why.reason}; the entries after line ${resumeAfter} were not reached: failed (${why.code})`, resumeAfter },
+      stop: ending?.stop ?? { kind: 'abandoned', cause: why.cause, reason: `${why.reason}; the entries after line ${resumeAfter} were not reached: failed (${why.code})`, resumeAfter },
     });
     await writeJobSummary(s3, location, summary, deps.logger);
     await deletePartFiles(s3, location, invocation);

@@ -1,6 +1,9 @@
 import { readS3Json } from '../aws/readS3Json.js';
+import { JobValidationError } from '../core/errors.js';
+import { parseCleanupJob } from '../job/cleanupJob.js';
 import { readCheckpoint } from '../job/jobCheckpoint.js';
 import type { JobIdentity } from '../job/jobIdentity.js';
+import { checkSameJob, jobContent, readJobRecord } from '../job/jobRecord.js';
 import type { JobRequest } from '../job/prepareJob.js';
 import type { CleanupDeps } from '../job/types.js';
 import type { JobSummary } from '../report/jobSummary.js';
@@ -32,11 +35,26 @@ export type GiveUpOutcome =
  * which may have deleted some IDs before it failed — is answered with `rejected.json`, code
  * `why.code`, saying how to get its full report: send it again (IDs already gone end `already_deleted`).
  *
+ * First of all, the message is checked against the job record under its id (lib/job/jobRecord.ts):
+ * a message that is not the job recorded there (another job sent under the same `jobId`) never ran
+ * — every invocation of it was refused before its claim — so nothing of the recorded job is
+ * touched: it is answered with `rejected.json`, `JOB_ID_CONFLICT`, in `refusalJobId`'s folder (the
+ * message's own, `msg-{messageId}`, as the work queue's refusals are), never in the other job's.
+ *
+ * @param refusalJobId - For a message that carries its job (not a continuation or a pending version,
+ *   which are read from the job's own checkpoint or key): the report folder of its refusal when
+ *   its id names another job. Unset, the message is not checked.
  * @throws {JobInProgressError} when the job (or a part) runs in another invocation (try again later).
  */
-export async function giveUpJob(request: JobRequest & { identity: JobIdentity }, why: AbandonCause, deps: CleanupDeps, owner: string): Promise<GiveUpOutcome> {
+export async function giveUpJob(request: JobRequest & { identity: JobIdentity }, why: AbandonCause, deps: CleanupDeps, owner: string, refusalJobId?: string): Promise<GiveUpOutcome> {
   const { config, s3 } = deps;
   const location = request.location ?? reportLocation(config.REPORT_BUCKET, config.REPORT_PREFIX, request.identity.jobId);
+  const conflict = refusalJobId === undefined ? undefined : await otherJob(request, deps, location);
+  if (conflict !== undefined && refusalJobId !== undefined) {
+    const report = await reportRefusal(deps, refusalJobId, request.trigger, { code: conflict.code, message: `Dead-lettered, and refused: ${conflict.message}`, issues: conflict.issues });
+    deps.logger.error('dead letter names another job under its id: refused, the job recorded there is left as it is', { jobId: request.identity.jobId, report, issues: conflict.issues });
+    return { kind: 'reported', report };
+  }
   const existing = await readJobSummary(s3, location);
   if (existing !== undefined) return { kind: 'complete', summary: existing };
 
@@ -52,7 +70,10 @@ export async function giveUpJob(request: JobRequest & { identity: JobIdentity },
     if (summary !== undefined) return { kind: 'finished', summary };
   }
 
-  let unknown = 'no invocation saved a checkpoint or a summary, so what it did is not recorded: one that was cut short (see the logs) may have deleted some IDs';
+  // The record is written at the first claim, before any delete: without one, nothing of the job was deleted.
+  let unknown = (await readJobRecord(s3, location)) === undefined
+    ? 'no invocation took it up (it has no job record), so nothing of it was deleted'
+    : 'no invocation saved a checkpoint or a summary, so what it did is not recorded: one that was cut short (see the logs) may have deleted some IDs';
   if ((await readCheckpoint(s3, location.bucket, location.checkpointKey)) !== undefined) {
     const finished = await finishAbandonedJob({ ...request, location }, why, deps, owner);
     if (finished.kind === 'finished' || finished.kind === 'complete') return { kind: finished.kind, summary: finished.summary };
@@ -62,4 +83,18 @@ export async function giveUpJob(request: JobRequest & { identity: JobIdentity },
   const report = await reportRefusal(deps, request.identity.jobId, request.trigger, { code: why.code, message: `Given up: ${message}`, issues: [{ path: '', message }] });
   deps.logger.error('job given up without a checkpoint: rejected.json says so', { jobId: request.identity.jobId, report });
   return { kind: 'reported', report };
+}
+
+// The refusal when the message is not the job recorded under its id (or is no valid job at all,
+// where a record stands: the recorded one was); undefined when it is that job, or none is recorded.
+async function otherJob(request: JobRequest, deps: CleanupDeps, location: ReturnType<typeof reportLocation>): Promise<JobValidationError | undefined> {
+  const record = await readJobRecord(deps.s3, location);
+  if (record === undefined) return undefined;
+  try {
+    checkSameJob(record, record.jobId, jobContent(parseCleanupJob(request.input)), request.manifestVersion);
+    return undefined;
+  } catch (error) {
+    if (error instanceof JobValidationError) return error;
+    throw error;
+  }
 }

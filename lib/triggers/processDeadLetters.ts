@@ -17,6 +17,7 @@ import { giveUpJob, type GiveUpOutcome } from './giveUpJob.js';
 import { giveUpPart, type GiveUpPartOutcome } from './giveUpPart.js';
 import { movePendingManifest } from './movePendingManifest.js';
 import { pendingJobIdentity } from './pendingJobIdentity.js';
+import { readUnfinishedKeyJob } from './pendingKeyJob.js';
 import { readQueueMessage, type QueueWork } from './queueMessage.js';
 import { refusedPendingKey } from './refusedPendingKey.js';
 import { reportRefusal } from './reportRefusal.js';
@@ -83,7 +84,9 @@ export async function processDeadLetter(record: SQSRecord, deps: CleanupDeps, ow
       return { kind: 'ignored', reason: work.reason };
     case 'job': {
       const identity = deriveJobIdentity({ idempotencyKey: (work.job as { jobId?: string }).jobId, messageId, content: null });
-      return { kind: 'job', jobId: identity.jobId, outcome: await giveUpJob({ input: work.job, trigger, access: {}, identity }, why, deps, owner) };
+      // A job under another job's id is refused in the message's own folder, as the work queue refuses it.
+      const own = deriveJobIdentity({ messageId: messageId || 'unknown', content: null }).jobId;
+      return { kind: 'job', jobId: identity.jobId, outcome: await giveUpJob({ input: work.job, trigger, access: {}, identity }, why, deps, owner, own) };
     }
     case 'continuation': {
       const location = reportLocation(deps.config.REPORT_BUCKET, deps.config.REPORT_PREFIX, work.jobId);
@@ -119,6 +122,7 @@ async function giveUpPending(bucket: string, key: string, pinned: ManifestVersio
   if (claim === undefined) throw new CleanupError('MANIFEST_CLAIMED', `Pending manifest ${key} is claimed by a run: its dead letter comes back once it is free`);
   try {
     const version = pinned ?? (await currentManifestVersion(s3, s3Uri(bucket, key)));
+    if (pinned === undefined) await giveUpEarlierVersion(bucket, key, version, why, trigger, deps, owner);
     if (version === undefined) return { manifestKey: key, outcome: { kind: 'not_pending' } };
     const identity = pendingJobIdentity(bucket, key, version);
     const outcome = await giveUpJob({ input: { manifest: s3Uri(bucket, key) }, trigger: { ...trigger, manifest: s3Uri(bucket, key) }, access: { allowPending: true }, identity, manifestVersion: version }, why, deps, owner);
@@ -131,6 +135,16 @@ async function giveUpPending(bucket: string, key: string, pinned: ManifestVersio
   } finally {
     await claim.release();
   }
+}
+
+// A notification given up was what would have taken up the key's current version, and so ended the
+// job of the version the key was last taken up for if that one never ended (its file replaced
+// before anything resumed it; lib/triggers/processPendingManifest.ts): that job is given up too.
+async function giveUpEarlierVersion(bucket: string, key: string, current: ManifestVersion | undefined, why: AbandonCause, trigger: TriggerInfo, deps: CleanupDeps, owner: string): Promise<void> {
+  const pointer = await readUnfinishedKeyJob(deps.s3, deps.config, bucket, key);
+  if (pointer === undefined || (current !== undefined && pointer.jobId === pendingJobIdentity(bucket, key, current).jobId)) return;
+  const outcome = await giveUpJob({ input: { manifest: s3Uri(bucket, key) }, trigger: { ...trigger, manifest: s3Uri(bucket, key) }, access: { allowPending: true }, identity: { jobId: pointer.jobId, source: 'content_hash' }, manifestVersion: pointer.version }, why, deps, owner);
+  if (outcome.kind !== 'complete') deps.logger.warn('the job of an earlier version of a pending manifest, never ended, is given up with it', { manifestKey: key, jobId: pointer.jobId, outcome: outcome.kind });
 }
 
 function count(deps: CleanupDeps, kind: string): void {

@@ -16,6 +16,7 @@ import { finishAbandonedJob } from './finishAbandonedJob.js';
 import { movePendingManifest } from './movePendingManifest.js';
 import type { PendingContinuationMessage } from './pendingContinuationMessage.js';
 import { PendingFailures } from './PendingFailures.js';
+import { readUnfinishedKeyJob, writePendingKeyJob } from './pendingKeyJob.js';
 import { pendingJobIdentity } from './pendingJobIdentity.js';
 import { refusedPendingKey } from './refusedPendingKey.js';
 import { reportRefusal } from './reportRefusal.js';
@@ -55,6 +56,10 @@ export interface PendingManifestRequest {
  * whole — and releases the claim. A job cut by the deadline queues its continuation
  * (`{"continuePending"}`) once the claim is released, on every stage; the schedule resumes it too.
  *
+ * A run that takes up the key's current version (not a continuation) first ends the job of the
+ * version the key was last taken up for (lib/triggers/pendingKeyJob.ts), when that one never ended:
+ * replaced before anything resumed it, nothing else would.
+ *
  * A version whose job failed `PENDING_MAX_FAILURES` times (errors and crashes alike,
  * lib/triggers/PendingFailures.ts) is quarantined: moved to `failed/` with a report saying so.
  *
@@ -89,6 +94,10 @@ export async function processPendingManifest(request: PendingManifestRequest, tr
     version = request.version ?? (await currentManifestVersion(s3, s3Uri(bucket, key)));
     if (version === undefined) return { status: 'skipped', manifestKey: key, reason: 'not_pending' };
     const pending = { bucket, key, relative, version, identity: pendingJobIdentity(bucket, key, version) };
+    // The key's current version taken up: an earlier version's job that never ended ends first.
+    const cut = request.version === undefined ? await takeUp(pending, trigger, deps, budget) : undefined;
+    // That job, resumed here, was cut again (no work queue to hand it to): the next run goes on with it, then with this version.
+    if (cut !== undefined) return cut;
     const failures = await PendingFailures.read(s3, reportLocation(config.REPORT_BUCKET, config.REPORT_PREFIX, pending.identity.jobId), clock);
     if (failures.count >= config.PENDING_MAX_FAILURES) {
       outcome = await quarantine(pending, failures, trigger, deps, owner);
@@ -120,6 +129,35 @@ export async function processPendingManifest(request: PendingManifestRequest, tr
   const queued = await sendWorkMessage(deps, message, { jobId: outcome.jobId, resumeByHand: 'the next scheduled run resumes it' });
   logger.info('pending manifest paused at the deadline', { manifestKey: key, jobId: outcome.jobId, queued });
   return { ...outcome, queued };
+}
+
+// Before the key's current version runs: the job of the version the key was last taken up for, if
+// it never ended (its run was cut or crashed, and the file was replaced before anything resumed
+// it: a redelivered notification reads the key's current version), is ended or handed on — where
+// the old version is kept (VersionId), its own continuation resumes it to its end; where it is
+// gone, it is resumed here, which ends it at once with what it did (stopped_manifest_changed),
+// without a request to ModelArts. Then the key points at this version's job.
+async function takeUp(pending: Pending, trigger: TriggerInfo, deps: CleanupDeps, budget: InvocationBudget): Promise<PendingManifestOutcome | undefined> {
+  const { s3, config, logger, clock } = deps;
+  const pointer = await readUnfinishedKeyJob(s3, config, pending.bucket, pending.key);
+  if (pointer !== undefined && pointer.jobId !== pending.identity.jobId) {
+    const earlier: Pending = { ...pending, version: pointer.version, identity: { jobId: pointer.jobId, source: 'content_hash' } };
+    logger.warn('an earlier version of this pending manifest has a job that never ended: it is ended first', { manifestKey: pending.key, jobId: pointer.jobId, version: pointer.version, current: pending.identity.jobId });
+    const message: PendingContinuationMessage = { continuePending: { key: pending.key, version: pointer.version } };
+    const queued = pointer.version.versionId !== undefined && (await sendWorkMessage(deps, message, { jobId: pointer.jobId, resumeByHand: 'the next scheduled run resumes it' }));
+    if (!queued) {
+      let outcome: PendingManifestOutcome;
+      try {
+        outcome = await runPending(earlier, trigger, deps, budget);
+      } catch (error) {
+        if (!(error instanceof JobValidationError)) throw error;
+        outcome = await refused(earlier, error, trigger, deps);
+      }
+      if (outcome.status === 'continuing') return outcome;
+    }
+  }
+  await writePendingKeyJob(s3, config, pending.bucket, pending.key, { jobId: pending.identity.jobId, version: pending.version, now: clock.now() });
+  return undefined;
 }
 
 interface Pending {

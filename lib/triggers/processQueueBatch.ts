@@ -125,8 +125,9 @@ function pendingOutcomes(record: SQSRecord, manifests: PendingManifestOutcome[],
 async function answerRefusal(record: SQSRecord, work: QueueWork | undefined, error: JobValidationError | QueueMessageError, deps: CleanupDeps): Promise<QueueRecordResult> {
   const { messageId } = record;
   const jobId = refusedJobId(record, work, error);
-  // The one line that tells an operator which message is wrong and where.
-  deps.logger.error('queue message refused', { messageId, code: 'INVALID_MESSAGE', cause: error.code, issues: error.issues, jobId, receiveCount: record.attributes?.ApproximateReceiveCount });
+  // The one line that tells an operator which message is wrong and where, with the refusal's own
+  // code (INVALID_MESSAGE, INVALID_JOB, JOB_ID_CONFLICT, MANIFEST_CHANGED…), as rejected.json has it.
+  deps.logger.error('queue message refused', { messageId, code: error.code, cause: error.code, issues: error.issues, jobId, receiveCount: record.attributes?.ApproximateReceiveCount });
   const report = await reportRefusal(deps, jobId, { type: 'queue', source: messageId }, error instanceof QueueMessageError ? error : { code: error.code, message: error.message, issues: error.issues });
   return { kind: 'refused', jobId, report, code: error.code };
 }

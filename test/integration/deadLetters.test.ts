@@ -149,6 +149,34 @@ describe('the dead-letter queue handler', () => {
     expect(stack.emulator.requests.filter((r) => r.status === 200).flatMap((r) => r.imageIds)).toHaveLength(deletedBefore);
   });
 
+  it('refuses a dead-lettered job sent under another job\'s id in its own folder (JOB_ID_CONFLICT): the job recorded there, cut with a checkpoint, is untouched', async () => {
+    // Prepare: the first job under the id is cut by the deadline (a record and a checkpoint).
+    const jobId = `dlq-conflict-${randomUUID().slice(0, 8)}`;
+    const ids = imageIds(`${jobId}-first`, 300);
+    stack.emulator.seedLabellingJob(PROJECT, '725', ids);
+    const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(4), sleeps: 'advance' });
+    const config = loadConfig({ ...stack.env, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', DEADLINE_MARGIN_MS: '1000', REQUEST_TIMEOUT_MS: '1000' });
+    const modelArts = clockedModelArts(createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() }), clock, 10);
+    const deps: CleanupDeps = createCleanupDeps(config, { s3: stack.s3, clock, modelArts, logger: new Logger({ serviceName: 'image-cleanup-test', logLevel: 'SILENT' }) });
+    delete deps.metrics;
+    const target = { projectId: PROJECT, dataAnnotationId: '725' };
+    await processQueueBatch(sqsEvent(sqsRecord(JSON.stringify({ jobId, target, imageIds: ids, options: { chunkSize: 10, maxInFlight: 1 } }), `${jobId}-m1`)), deps, createLambdaContext('queue', 2_100, () => clock.now()));
+    const folder = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.env.REPORT_BUCKET, Prefix: `reports/${jobId}/` }));
+    const before = (folder.Contents ?? []).map((object) => object.Key).sort();
+    const requests = stack.emulator.requests.length;
+
+    // Act: another job under the same id, as it arrives on the dead-letter queue.
+    const response = await processDeadLetters(sqsEvent(deadLetter(JSON.stringify({ jobId, target, imageIds: imageIds(`${jobId}-other`, 5) }), `${jobId}-m2`)), deps, context());
+
+    // Assess: refused where the work queue refuses it; the first job's folder as it was, nothing sent.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await rejectionOf(`msg-${jobId}-m2`)).toMatchObject({ status: 'rejected', trigger: { type: 'queue', source: `${jobId}-m2` }, error: { code: 'JOB_ID_CONFLICT', issues: [{ path: 'imageIds' }] } });
+    const after = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.env.REPORT_BUCKET, Prefix: `reports/${jobId}/` }));
+    expect((after.Contents ?? []).map((object) => object.Key).sort()).toEqual(before);
+    expect(before).toContain(`reports/${jobId}/checkpoint.json`);
+    expect(stack.emulator.requests).toHaveLength(requests);
+  });
+
   it('answers a dead-lettered job that never saved a checkpoint with rejected.json (DEAD_LETTERED), sending nothing', async () => {
     // Act
     const response = await processDeadLetters(sqsEvent(deadLetter(JSON.stringify({ target: { projectId: PROJECT, dataAnnotationId: '730' }, imageIds: imageIds('dead-job', 3) }), 'dead-job-1')), stackDeps(stack), context());

@@ -15,6 +15,7 @@ import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
+import { failingSqs } from '../support/failingSqs.js';
 import { readResults } from '../support/readResults.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, readS3Text } from '../support/stackDeps.js';
@@ -50,6 +51,8 @@ function describeReplays(mode: string, each: LocalStack): void {
       deps: CleanupDeps;
       clock: AdvancingClock;
       queueUrl: string;
+      /** The next `times` sends to SQS are refused. */
+      failSends: (times: number) => void;
     }
 
     /** Production deps with a work queue of the test's own, on a virtual clock (each request moves it 10 ms); `wrap` may hook into the ModelArts client. */
@@ -58,9 +61,10 @@ function describeReplays(mode: string, each: LocalStack): void {
       const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(5), sleeps: 'advance' });
       const config = loadConfig({ ...stack.env, WORK_QUEUE_URL: workQueueUrl, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', DEADLINE_MARGIN_MS: '1000', REQUEST_TIMEOUT_MS: '1000', CHUNK_SIZE: '10', MAX_IN_FLIGHT: '1' });
       const real = createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() });
-      const deps = createCleanupDeps(config, { s3: stack.s3, sqs: stack.sqs, clock, modelArts: wrap(clockedModelArts(real, clock, 10)), logger: silent() });
+      const sends = failingSqs(stack.sqs);
+      const deps = createCleanupDeps(config, { s3: stack.s3, sqs: sends.sqs, clock, modelArts: wrap(clockedModelArts(real, clock, 10)), logger: silent() });
       delete deps.metrics;
-      return { deps, clock, queueUrl: workQueueUrl };
+      return { deps, clock, queueUrl: workQueueUrl, failSends: (times) => sends.failSends(times) };
     }
 
     /** About 10 requests per invocation: 1,000 ms of margin and of request timeout leave 100 ms of chunk starts. */
@@ -177,6 +181,41 @@ function describeReplays(mode: string, each: LocalStack): void {
           expect(moved).toContain(`/${report.jobId}/`);
           expect((await text(moved)).trimEnd().split('\n')).toHaveLength(report.counts.received);
         }
+      });
+    });
+
+    describe('situation 3, by a refused continuation: the cut version replaced before anything resumed it', () => {
+      it('ends the cut version\'s job before the new version runs, with what it did, and runs the new version as a job of its own', async () => {
+        // Prepare: version 1 (300 IDs) is cut and its continuePending refused; version 2 (20 others) replaces it.
+        const key = `pending/v1/${PROJECT}/640/refused-${randomUUID().slice(0, 8)}.txt`;
+        const [first, second] = [imageIds('refused-v1', 300), imageIds('refused-v2', 20)];
+        stack.emulator.seedLabellingJob(PROJECT, '640', [...first, ...second]);
+        const etag1 = await put(key, first);
+        const { deps, clock, queueUrl, failSends } = await harness();
+        failSends(1);
+        const cut = await processQueueBatch(sqsEvent(sqsRecord(notification(key, etag1), 'refused-n1')), deps, shortInvocation(clock));
+        const deletedByCut = first.filter((id) => !stack.emulator.labellingJobImages(PROJECT, '640').has(id));
+        await put(key, second);
+
+        // Act: the notification comes back (it reads the key's current version), then whatever was queued.
+        const redelivered = await processQueueBatch(sqsEvent(sqsRecord(notification(key, etag1), 'refused-n1')), deps, longInvocation(clock));
+        const rest = await drain(queueUrl, deps, () => longInvocation(clock));
+
+        // Assess: the cut run's record failed, as it must; then both versions' jobs ended, each equal to the store.
+        expect(cut.batchItemFailures).toEqual([{ itemIdentifier: 'refused-n1' }]);
+        expect(deletedByCut.length).toBeGreaterThan(0);
+        expect([redelivered, ...rest].every((response) => response.batchItemFailures.length === 0)).toBe(true);
+        const summaries = await summariesFor(key);
+        const [old, current] = [summaries.find((summary) => summary.counts.received === 300), summaries.find((summary) => summary.counts.received === 20)];
+        expect(current).toMatchObject({ status: 'completed', counts: { deleted: 20 } });
+        const store = stack.emulator.labellingJobImages(PROJECT, '640');
+        // Without versions, version 1 is gone: its job ends at once with what its cut run did, the rest
+        // skipped; with versions, its own continuation (queued when version 2 was taken up) finishes it.
+        if (mode === 'without versioning') expect(old).toMatchObject({ status: 'stopped_manifest_changed', counts: { deleted: deletedByCut.length, skipped: 300 - deletedByCut.length } });
+        else expect(old).toMatchObject({ status: 'completed', counts: { deleted: 300 } });
+        await expectReportMatchesStore(old!, store, mode === 'without versioning' ? deletedByCut : first);
+        await expectReportMatchesStore(current!, store, second);
+        expect(await keys(key)).toEqual([]);
       });
     });
 
