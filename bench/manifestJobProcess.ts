@@ -6,6 +6,7 @@
 // parent over IPC.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { loadConfig } from '../lib/config/config.js';
 import { createCleanupDeps } from '../lib/deps/createCleanupDeps.js';
 import type { JobSummary } from '../lib/report/jobSummary.js';
@@ -17,6 +18,8 @@ export interface ManifestJobReport {
   outcome: { ok: true; summary: JobSummary } | { ok: false; error: { name: string; message: string; issues?: unknown } };
   /** Wall time of `runCleanupJob`, both passes and the report included. */
   elapsedMs: number;
+  /** CPU time the process spent in it (user and system, all threads), ms: less at the mercy of a shared machine than the wall time. */
+  cpuMs: number;
   /**
    * The process's own peak resident set in KiB: `VmHWM` of /proc/self/status (Linux), else
    * `process.resourceUsage().maxRSS`.
@@ -37,6 +40,11 @@ export interface ManifestJobReport {
   heapSamples: number;
   /** Milliseconds after the job's start when the sampled RSS peaked. */
   peakSampledRssAtMs: number;
+  /**
+   * `process.memoryUsage()` (and V8's heap spaces, `v8.getHeapSpaceStatistics()`: bytes in use / committed)
+   * at the sample where the RSS peaked, MiB: where the peak's memory was.
+   */
+  atPeak: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, [number, number]> };
   /** Memory once a second: [ms since the job's start, rss, heapUsed, external + arrayBuffers] in MiB, for finding where memory goes. */
   timeline: Array<[number, number, number, number]>;
 }
@@ -68,13 +76,16 @@ async function main(): Promise<void> {
   const timeline: ManifestJobReport['timeline'] = [];
   const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
   let startedAt = performance.now();
+  let atPeak: ManifestJobReport['atPeak'] = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0, spaces: {} };
   const sample = (): void => {
-    const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
+    const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
     const at = Math.round(performance.now() - startedAt);
     peakHeapUsedBytes = Math.max(peakHeapUsedBytes, heapUsed);
     if (rss > peakSampledRssBytes) {
       peakSampledRssBytes = rss;
       peakSampledRssAtMs = at;
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, [mib(space.space_used_size), mib(space.space_size)] as [number, number]]));
+      atPeak = { rss: mib(rss), heapTotal: mib(heapTotal), heapUsed: mib(heapUsed), external: mib(external), arrayBuffers: mib(arrayBuffers), spaces };
     }
     if (heapSamples % 10 === 0) timeline.push([at, mib(rss), mib(heapUsed), mib(external + arrayBuffers)]);
     heapSamples += 1;
@@ -84,6 +95,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(sample, SAMPLE_EVERY_MS);
   sample();
   startedAt = performance.now();
+  const cpuAtStart = process.cpuUsage();
   let outcome: ManifestJobReport['outcome'];
   try {
     const { summary } = await runCleanupJob(JSON.parse(jobJson), { type: 'manual', source: 'bench:manifest' }, deps);
@@ -93,11 +105,13 @@ async function main(): Promise<void> {
     outcome = { ok: false, error: { name: name ?? 'Error', message: message ?? String(error), ...(issues === undefined ? {} : { issues }) } };
   }
   const elapsedMs = performance.now() - startedAt;
+  const cpu = process.cpuUsage(cpuAtStart);
   clearInterval(sampler);
   sample();
   const report: ManifestJobReport = {
     outcome,
     elapsedMs,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1_000),
     peakRssKiB: peakRssKiB(),
     peakRssBeforeJobKiB,
     maxRssKiB: process.resourceUsage().maxRSS,
@@ -105,6 +119,7 @@ async function main(): Promise<void> {
     peakSampledRssBytes,
     heapSamples,
     peakSampledRssAtMs,
+    atPeak,
     timeline,
   };
   deps.s3.destroy();

@@ -8,6 +8,7 @@ import { manifestFormatOf } from '../../lib/manifest/manifestFormat.js';
 import type { OutcomeRecord } from '../../lib/pipeline/outcome.js';
 import { readManifestEntries } from '../../lib/manifest/readManifestEntries.js';
 import { ReportStreams } from '../../lib/report/ReportStreams.js';
+import { ReportWriteError } from '../../lib/core/errors.js';
 import type { ResultLine } from '../support/readResults.js';
 import { imageIds } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -79,6 +80,27 @@ describe('ReportStreams', () => {
     // results.jsonl.gz is JSON, which no spreadsheet runs: written as it is
     const results = gunzipSync(await body(location.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as ResultLine);
     expect(results.map((line) => line.image_id)).toEqual(records.map((record) => record.imageId));
+  });
+
+  it('throws ReportWriteError from write or close when S3 refuses the files', async () => {
+    // Prepare: enough results for a multipart part, into a bucket that does not exist
+    const ids = imageIds('refused', 120_000);
+    const location = { bucket: 'no-such-report-bucket', failedKey: 'refused/failed.csv', resultsKey: 'refused/results.jsonl.gz' };
+    const streams = new ReportStreams(stack.s3, location, target);
+
+    // Act
+    let error: unknown;
+    try {
+      for (let i = 0; i < ids.length; i += 100) await streams.write(ids.slice(i, i + 100).map((id, k) => ({ imageId: id, position: i + k + 1, outcome: 'deleted' })));
+    } catch (thrown) {
+      error = thrown;
+    }
+    const closing = await streams.close().then(() => undefined, (thrown: unknown) => thrown);
+
+    // Assess
+    expect(closing).toBeInstanceOf(ReportWriteError);
+    if (error !== undefined) expect(error).toBe(closing);
+    expect((closing as ReportWriteError).message).toContain('s3://no-such-report-bucket/refused/');
   });
 
   it('writes a header-only failed.csv and an empty results file for a job with nothing to report', async () => {

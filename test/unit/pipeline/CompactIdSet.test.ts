@@ -38,9 +38,9 @@ describe('CompactIdSet', () => {
     expect(set.has('0'.repeat(32))).toBe(true);
   });
 
-  it('keeps a million IDs in at most 32 MiB, counting every distinct one once', () => {
+  it('keeps a million IDs in 20 bytes each when sized for them, counting every distinct one once', () => {
     // Prepare
-    const set = new CompactIdSet();
+    const set = new CompactIdSet(1_000_000);
     const md5 = (i: number) => createHash('md5').update(String(i)).digest('hex');
 
     // Act
@@ -50,12 +50,37 @@ describe('CompactIdSet', () => {
     // Assess
     expect(set.size).toBe(1_000_000);
     expect(repeated).toEqual([false, false, false]);
-    expect(set.byteLength).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(set.byteLength).toBe(1_000_000 * CompactIdSet.BYTES_PER_ID);
+    expect(CompactIdSet.BYTES_PER_ID).toBe(20);
+  });
+
+  it('answers repeats without growing once full, and grows for a new ID', () => {
+    // Prepare
+    const set = new CompactIdSet(100);
+    const ids = Array.from({ length: 100 }, (_, i) => createHash('md5').update(String(i)).digest('hex'));
+    for (const id of ids) set.add(id);
+    const full = set.byteLength;
+
+    // Act
+    const repeats = ids.map((id) => set.add(id));
+    const afterRepeats = set.byteLength;
+    const added = set.add(createHash('md5').update('new').digest('hex'));
+
+    // Assess
+    expect(repeats.every((result) => !result)).toBe(true);
+    expect(afterRepeats).toBe(full);
+    expect(added).toBe(true);
+    expect(set.byteLength).toBe(2 * full);
+    expect(set.size).toBe(101);
+    for (const id of ids) expect(set.has(id)).toBe(true);
   });
 
   it('refuses what is not a 32-character hexadecimal ID', () => {
     const set = new CompactIdSet();
     expect(() => set.add('xyz')).toThrow(RangeError);
     expect(() => set.add('g'.repeat(32))).toThrow(RangeError);
+    expect(() => set.add(`${'0'.repeat(31)}/`)).toThrow(RangeError);
+    expect(() => set.add(`${'0'.repeat(31)}:`)).toThrow(RangeError);
+    expect(() => set.has(`${'a'.repeat(31)}G`)).toThrow(RangeError);
   });
 });
