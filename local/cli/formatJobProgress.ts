@@ -13,8 +13,9 @@ function duration(seconds: number): string {
 }
 
 /**
- * A split job's `progress.json` as a few lines for a terminal: a progress bar of the entries
- * settled, the parts, the rate and the time left, and the count of each outcome.
+ * A job's `progress.json` as a few lines for a terminal: a progress bar of the entries settled,
+ * the parts (a job with none — not split — has no parts line), the rate and the time left, and
+ * the count of each outcome.
  */
 export function formatJobProgress(progress: JobProgress): string {
   const share = progress.entries === 0 ? 1 : progress.settled / progress.entries;
@@ -23,7 +24,7 @@ export function formatJobProgress(progress: JobProgress): string {
   const lines = [
     `job ${progress.jobId}: ${progress.state === 'done' ? `done (${progress.status ?? ''})` : 'running'}`,
     `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(share * 100).toFixed(1)}%  ${number(progress.settled)} / ${number(progress.entries)} entries`,
-    `parts: ${parts.done} of ${parts.total} done, ${parts.running} running, ${parts.waiting} waiting`,
+    ...(parts.total === 0 ? [] : [`parts: ${parts.done} of ${parts.total} done, ${parts.running} running, ${parts.waiting} waiting`]),
     `rate: ${number(Math.round(progress.idsPerSecond))} IDs/s${progress.state === 'done' ? '' : `, time left: ${progress.etaSeconds === null ? 'unknown yet' : duration(progress.etaSeconds)}`}`,
     `outcomes: ${DELETE_OUTCOMES.filter((outcome) => progress.counts[outcome] > 0).map((outcome) => `${outcome} ${number(progress.counts[outcome])}`).join(', ') || 'none yet'}`,
     `updated: ${progress.updatedAt}`,
