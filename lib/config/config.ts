@@ -99,6 +99,8 @@ export const configSchema = z.object({
   // Scale-out (docs/scale-out.md): a manifest job with more entries than this is split into parts of SCALE_OUT_PART_SIZE, run by the queue's workers.
   SCALE_OUT_THRESHOLD: positiveInt(500_000),
   SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
+  // Set by Lambda (MiB): how many entries an unsplit job may hold (lib/job/unsplitCapacity.ts); unset off Lambda: no bound.
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number({ error: 'expected the memory size in MB' }).int('expected a whole number').positive('expected a number above 0').optional(),
   // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.
   WORK_QUEUE_URL: z.url({ error: 'expected the work queue URL' }).optional(),
   // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.

@@ -29,6 +29,11 @@ export const jobOptionsSchema = z
       .object({ minAttempted: z.number().int().min(1), maxFailureRate: z.number().min(0).max(1) })
       .strict()
       .optional(),
+    /** Makes the deployment's not-found threshold stricter for this job (judged sooner, or at a lower rate), never looser. */
+    notFoundThreshold: z
+      .object({ minAttempted: z.number().int().min(1).optional(), maxNotFoundRate: z.number().min(0).max(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -31,6 +31,8 @@ const jobContentSchema = z
     manifest: z.string().optional(),
     dryRun: z.boolean(),
     failureThreshold: z.object({ minAttempted: count, maxFailureRate: z.number() }).strict().nullable(),
+    // Only when the job gives one: a record written before the option existed equals a job without it.
+    notFoundThreshold: z.object({ minAttempted: count.optional(), maxNotFoundRate: z.number().optional() }).strict().optional(),
   })
   .strict();
 
@@ -69,6 +71,7 @@ export function jobContent(job: CleanupJob): JobContent {
     ...(job.manifest === undefined ? {} : { manifest: job.manifest }),
     dryRun: job.options.dryRun ?? false,
     failureThreshold: job.options.failureThreshold ?? null,
+    ...(job.options.notFoundThreshold === undefined ? {} : { notFoundThreshold: job.options.notFoundThreshold }),
   };
 }
 
@@ -123,6 +126,7 @@ export function checkSameJob(record: JobRecord, jobId: string, content: JobConte
   differs('manifest', record.content.manifest, content.manifest, 'a different manifest');
   differs('options.dryRun', record.content.dryRun, content.dryRun, 'a different dryRun');
   differs('options.failureThreshold', record.content.failureThreshold, content.failureThreshold, 'a different failureThreshold');
+  differs('options.notFoundThreshold', record.content.notFoundThreshold, content.notFoundThreshold, 'a different notFoundThreshold');
   if (issues.length === 0 && manifestVersion !== undefined && record.manifestVersion !== undefined && !sameVersion(record.manifestVersion, manifestVersion)) {
     issues.push({ path: 'manifest', message: `another version of the manifest: the job under this id read ${describeVersion(record.manifestVersion)}, this one names ${describeVersion(manifestVersion)}; a new version is a new job` });
   }

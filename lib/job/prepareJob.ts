@@ -77,9 +77,10 @@ export async function prepareJob(request: JobRequest, deps: CleanupDeps): Promis
     return { kind: 'complete', result: { summary: existing, reused: true } };
   }
   source ??= await prepareSource(job, deps, request, record);
-  if (record === undefined && request.admitted !== true) checkOptionLimits(job, config);
+  const admitting = record === undefined && request.admitted !== true;
+  if (admitting) checkOptionLimits(job, config);
   checkGuardRails(job, source, config);
-  const options = resolveOptions(job, config);
+  const options = resolveOptions(job, config, admitting);
   return { kind: 'ready', job: { job, input: request.input, trigger: request.trigger, identity, location, source, content, options, logger: jobLogger, startedAt } };
 }
 
@@ -160,14 +161,18 @@ function checkGuardRails(job: CleanupJob, source: JobSource, config: Config): vo
 }
 
 // The job's options over the deployment's defaults: what the run uses and the summary states.
-function resolveOptions(job: CleanupJob, config: Config): PreparedJob['options'] {
+// Checked against the deployment's limits when the job is admitted; a job admitted before (a
+// continuation, a part) keeps what it was admitted with, whatever the deployment says now.
+function resolveOptions(job: CleanupJob, config: Config, admitting: boolean): PreparedJob['options'] {
+  const deployment = { minAttempted: config.NOT_FOUND_THRESHOLD_MIN_ATTEMPTED, maxNotFoundRate: config.NOT_FOUND_THRESHOLD_RATE };
+  const own = job.options.notFoundThreshold;
   return {
     chunkSize: job.options.chunkSize ?? config.CHUNK_SIZE,
     maxInFlight: job.options.maxInFlight ?? config.MAX_IN_FLIGHT,
     maxAttempts: config.MAX_ATTEMPTS,
     dryRun: job.options.dryRun ?? false,
     failureThreshold: job.options.failureThreshold ?? { minAttempted: config.FAILURE_THRESHOLD_MIN_ATTEMPTED, maxFailureRate: config.FAILURE_THRESHOLD_RATE },
-    // The deployment's; a job may only make it stricter (stricterNotFoundThreshold), once its options carry one.
-    notFoundThreshold: stricterNotFoundThreshold({ minAttempted: config.NOT_FOUND_THRESHOLD_MIN_ATTEMPTED, maxNotFoundRate: config.NOT_FOUND_THRESHOLD_RATE }),
+    // The deployment's, or the job's where it gives one: only stricter (stricterNotFoundThreshold refuses a looser one).
+    notFoundThreshold: admitting ? stricterNotFoundThreshold(deployment, own) : { ...deployment, ...own },
   };
 }

@@ -127,7 +127,7 @@ export async function executeJob(prepared: PreparedJob, deps: CleanupDeps, budge
     if (finished !== undefined) return { summary: finished, reused: true };
     const planned = how.split ? await plan(prepared, deps) : undefined;
     if (planned !== undefined) return planned;
-    run = await runJob(prepared, deps, budget, { ...how.controls, seenBefore: record === 'standing' });
+    run = await runJob(prepared, deps, budget, { ...how.controls, seenBefore: record === 'standing', claimTakenOver: claim.tookOver });
   } finally {
     await claim.release();
   }

@@ -1,6 +1,7 @@
 import { s3Uri } from '../aws/s3Uri.js';
 import { AdaptiveLimiter } from '../modelarts/adaptiveLimiter.js';
 import { withAdaptiveLimit } from '../modelarts/limitedModelArtsClient.js';
+import { isWholeJobFailure } from '../modelarts/classifyFailure.js';
 import { createChunkDeleter } from '../pipeline/deleteChunk.js';
 import { ManifestChangedError } from '../core/errors.js';
 import { FailureThreshold } from '../pipeline/FailureThreshold.js';
@@ -19,17 +20,25 @@ import { ReportStreams } from '../report/ReportStreams.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
 import { readCheckpoint, writeCheckpoint } from './jobCheckpoint.js';
 import type { JobSource } from './prepareJobSource.js';
+import { manifestChangedEnding, wholeJobStop, type JobWideStop, type OwnCrossing } from './wholeJobStop.js';
 import { ResumedScreen } from './ResumedScreen.js';
 import type { CleanupDeps, InvocationBudget, PreparedJob } from './types.js';
 
 /** What a split job's part adds to its run: the job-wide failure threshold, and progress. */
 export interface RunControls {
-  /** Asked with the thresholds: an answer means stop as if `kind` (default the failure threshold) were crossed (another part of a split job crossed it). */
-  stopSignal?: () => { crossing: string; part: number; kind?: 'failure_threshold' | 'not_found_threshold' } | undefined;
+  /** Asked with the thresholds: an answer means stop as if `kind` (default the failure threshold) were crossed (another part of a split job crossed it, or met a refusal of the whole job: `code`). */
+  stopSignal?: () => { crossing: string; part: number; kind?: JobWideStop; code?: string } | undefined;
+  /** Told, when the job ends (not when it pauses), what this job itself crossed, if anything: even when nothing was left to skip. */
+  onCrossed?: (crossed: OwnCrossing) => void;
   /** Told the job's running counts after each settled chunk. */
   onProgress?: (counts: Readonly<OutcomeCounts>) => void;
   /** The job's record stood before this invocation claimed it: an earlier invocation took the job up. */
   seenBefore?: boolean;
+  /**
+   * The job's claim was taken over: the invocation that held it never released it (it crashed or
+   * timed out), so what it did after the checkpoint is unknown.
+   */
+  claimTakenOver?: boolean;
 }
 
 /** How the run phase ended: the job finished (its summary is written), or the deadline paused it (its checkpoint is written). */
@@ -71,11 +80,13 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   // deleting some of its IDs: finding them gone now is the replay, not a wrong target, so the
   // not-found threshold is not judged; the bisection budget still bounds what the re-run costs.
   // Kept in the checkpoint: the continuations of such a re-run find the same IDs gone.
-  const crashedBefore = checkpoint?.afterCrash === true || (controls.seenBefore === true && checkpoint === undefined);
+  const crashedBefore = checkpoint?.afterCrash === true || (controls.seenBefore === true && checkpoint === undefined) || controls.claimTakenOver === true;
   const notFoundOptions = options.notFoundThreshold ?? { minAttempted: config.NOT_FOUND_THRESHOLD_MIN_ATTEMPTED, maxNotFoundRate: config.NOT_FOUND_THRESHOLD_RATE };
   const notFound = new NotFoundThreshold(crashedBefore ? { ...notFoundOptions, maxNotFoundRate: 1 } : notFoundOptions, checkpoint?.notFoundThreshold);
-  // The threshold crossed first (the checkpoint's counts may have crossed one already) stops the job.
-  const firstCrossed = (): 'not_found_threshold' | 'failure_threshold' | undefined => (notFound.crossed !== undefined ? 'not_found_threshold' : threshold.crossed !== undefined ? 'failure_threshold' : undefined);
+  // A failure no request of the job can pass (ModelArts.4204: isWholeJobFailure) stops it after the chunk that met it.
+  let refusal: { code: string; message: string } | undefined;
+  // What crossed first (the checkpoint's counts may have crossed a threshold already) stops the job.
+  const firstCrossed = (): JobWideStop | undefined => (refusal !== undefined ? 'service_refused' : notFound.crossed !== undefined ? 'not_found_threshold' : threshold.crossed !== undefined ? 'failure_threshold' : undefined);
   let crossed = firstCrossed();
   const latency = new LatencyHistogram(checkpoint?.latency);
   const chunkLatenciesMs: number[] = [];
@@ -129,6 +140,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
           if (record.outcome === 'deleted' || record.outcome === 'already_deleted' || record.outcome === 'failed') {
             threshold.observe(record.outcome, record.errorCode);
             notFound.observe(record);
+            if (record.outcome === 'failed' && refusal === undefined && isWholeJobFailure(record.errorCode, config.EXTRA_ERROR_CODES)) refusal = { code: record.errorCode ?? '', message: record.errorMessage ?? '' };
             crossed ??= firstCrossed();
           }
         }
@@ -191,8 +203,16 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
     return { kind: 'paused', facts: facts(), resumeAfter: pass.settledThrough, checkpoint: s3Uri(location.bucket, location.checkpointKey) };
   }
 
+  // What the job crossed itself first, told even when nothing was left to skip (a split job's other parts must stop).
+  const own: OwnCrossing | undefined = crossed === 'service_refused' && refusal !== undefined ? { kind: crossed, crossing: `${refusal.code}: ${refusal.message}`, code: refusal.code }
+    : crossed === 'not_found_threshold' && notFound.crossed !== undefined ? { kind: crossed, ...notFound.crossed, crossing: notFound.crossed.reason }
+    : crossed === 'failure_threshold' && threshold.crossed !== undefined ? { kind: crossed, ...threshold.crossed, crossing: threshold.crossed.reason } : undefined;
+  if (own !== undefined) controls.onCrossed?.(own);
   await assembleReport(s3, location, invocation);
-  const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts) : facts(pass.stoppedBy === 'failure_threshold' || pass.stoppedBy === 'not_found_threshold' ? thresholdStop(pass.stoppedBy, pass.stoppedBy === 'failure_threshold' ? threshold.crossed : notFound.crossed, external) : undefined));
+  // Taken up before and nothing saved, or a claim never released (a crash): what that invocation
+  // deleted after the checkpoint is unknown.
+  const unconfirmed = (controls.seenBefore === true && checkpoint === undefined) || controls.claimTakenOver === true;
+  const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts, unconfirmed) : facts(pass.stoppedBy === undefined ? undefined : wholeJobStop(pass.stoppedBy, own?.kind === pass.stoppedBy ? own : undefined, external)));
   await writeJobSummary(s3, location, summary, logger);
   await deletePartFiles(s3, location, invocation);
   if (deps.metrics !== undefined) emitJobMetrics(deps.metrics, summary, chunkLatenciesMs);
@@ -200,24 +220,13 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   return { kind: 'finished', summary };
 }
 
-// The threshold that stopped the job: its own crossing, or the one another part of its split job crossed.
-function thresholdStop(kind: 'failure_threshold' | 'not_found_threshold', own: { reason: string; attempted: number; failed?: number; notFound?: number } | undefined, external: { crossing: string; part: number } | undefined): JobStop {
-  const crossing = own === undefined && external !== undefined ? `part ${external.part} of this job crossed it (${external.crossing})` : (own?.reason ?? '');
-  const why = kind === 'failure_threshold' ? 'the failure threshold' : 'the not-found threshold (a wrong target, or IDs deleted already)';
-  const reason = `stopped at ${why}: ${crossing}; the IDs not attempted are skipped`;
-  if (own === undefined && external !== undefined) return { kind, reason, crossing, part: external.part };
-  const attempted = own?.attempted ?? 0;
-  return kind === 'failure_threshold' ? { kind, reason, crossing, attempted, failed: own?.failed ?? 0 } : { kind, reason, crossing, attempted, notFound: own?.notFound ?? 0 };
-}
-
 // The ending of a job whose pinned manifest version is gone: what earlier invocations settled, and
 // every entry never read counted skipped (it has no line in the report files: its ID is unknown).
-function changedFacts(error: ManifestChangedError, counts: Readonly<OutcomeCounts>, entries: number, resumeAfter: number, facts: (stop: JobStop, counts: Readonly<OutcomeCounts>) => SummaryFacts): SummaryFacts {
-  const settled = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  const notReached = Math.max(0, entries - settled);
-  const reason = `${error.issues[0]?.message ?? error.message}; the lines after ${resumeAfter} were never read: their ${notReached} entries are skipped (MANIFEST_CHANGED)`;
-  return facts({ kind: 'manifest_changed', reason, resumeAfter, notReached }, { ...counts, skipped: counts.skipped + notReached });
+function changedFacts(error: ManifestChangedError, counts: Readonly<OutcomeCounts>, entries: number, resumeAfter: number, facts: (stop: JobStop, counts: Readonly<OutcomeCounts>) => SummaryFacts, unconfirmed: boolean): SummaryFacts {
+  const ending = manifestChangedEnding(error, counts, entries, resumeAfter, unconfirmed);
+  return facts(ending.stop, ending.counts);
 }
+
 
 // The job's entries, or none when its pinned manifest version is gone at the first read (before
 // any entry, so before any delete of this invocation): `onChanged` is told, and the run ends the job.

@@ -47,6 +47,8 @@ interface CodeRule {
   wholeRequest?: true;
   /** Least wait before a retry, whatever `Retry-After` says. */
   retryFloorMs?: number;
+  /** No request of the job can pass (the account or region refuses the API): the job stops at once. */
+  wholeJob?: true;
 }
 
 /**
@@ -105,7 +107,7 @@ const CODE_RULES: ReadonlyMap<string, CodeRule> = new Map<string, CodeRule>([
   ['ModelArts.0203',           { class: 'credentials_expired', renewable: { token: true, aksk: false } }], // documented: old v1 SDK, token missing, expired or invalid (0201–0205)
   ['ModelArts.4424',           { class: 'transient' }],                                                    // inferred: delete failed while an import or sync runs
   ['ModelArts.4712',           KIND_RULES.busy],                                                           // documented: dataset being imported or synchronized (retry later)
-  ['ModelArts.4204',           KIND_RULES.whole_request],                                                  // documented: API not subscribed (service not enabled in the region or account)
+  ['ModelArts.4204',           { ...KIND_RULES.whole_request, wholeJob: true }],                           // documented: API not subscribed (service not enabled in the region or account)
   ['ModelArts.4352',           { wholeRequest: true }],                                                    // documented: dataset does not exist (its HTTP 400 seen in Huawei's Terraform provider)
   ['ModelArts.4803',           { wholeRequest: true }],                                                    // inferred: dataset has unfinished label tasks
   [TIME_BUDGET_SPENT,          { wholeRequest: true }],                                                    // ours: not sent, the invocation's time budget was spent
@@ -188,29 +190,17 @@ export function classifyAnswer(
   };
 }
 
-/**
- * Whether the same request is worth sending again after a backoff: throttled and transient failures are.
- *
- * @param failure - The classified failure.
- */
+/** Whether the same request (`failure`, classified) is worth sending again after a backoff: throttled and transient failures are. */
 export function isRetryable(failure: ServiceFailure): boolean {
   return CLASS_RULES[failure.failureClass].retryable;
 }
 
-/**
- * Whether the service or its gateway asked us to slow down (counted in the job's stats).
- *
- * @param failure - The classified failure.
- */
+/** Whether the service or its gateway asked us to slow down (counted in the job's stats); `failure` is classified. */
 export function isThrottled(failure: ServiceFailure): boolean {
   return failure.failureClass === 'throttled';
 }
 
-/**
- * Whether the failure means the image does not exist, which for a delete is success (`already_deleted`).
- *
- * @param failure - The classified failure.
- */
+/** Whether the (classified) failure means the image does not exist, which for a delete is success (`already_deleted`). */
 export function isAlreadyGone(failure: ServiceFailure): boolean {
   return failure.failureClass === 'already_gone';
 }
@@ -247,4 +237,13 @@ function isWholeRequestFailure(failure: ServiceFailure): boolean {
  */
 export function isBisectable(failure: ServiceFailure): boolean {
   return CLASS_RULES[failure.failureClass].bisectable && !isWholeRequestFailure(failure);
+}
+
+/**
+ * Whether a failed outcome's `code` means no request of the job can pass, so the job stops after the
+ * chunk that met it: only ModelArts.4204, unless `extra` (`EXTRA_ERROR_CODES`) re-classifies it.
+ * Credential refusals are left to the failure threshold on purpose (docs/report-format.md, "whole job").
+ */
+export function isWholeJobFailure(code: string | undefined, extra?: ExtraErrorCodes): boolean {
+  return ruleFor(code, extra)?.wholeJob === true;
 }

@@ -5,12 +5,13 @@ import type { JobEntry } from './JobEntry.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Why a deleting pass stopped before the end of its entries. */
-export type PassStop = 'deadline' | 'failure_threshold' | 'not_found_threshold';
+export type PassStop = 'deadline' | 'failure_threshold' | 'not_found_threshold' | 'service_refused';
 
 // What a skipped entry says, per threshold that stopped the pass.
 const SKIPPED_BY: Readonly<Record<Exclude<PassStop, 'deadline'>, { errorCode: string; errorMessage: string }>> = {
   failure_threshold: { errorCode: 'FAILURE_THRESHOLD', errorMessage: 'not attempted: the job stopped at its failure threshold' },
   not_found_threshold: { errorCode: 'NOT_FOUND_THRESHOLD', errorMessage: 'not attempted: the job stopped at its not-found threshold (most IDs attempted were not found: a wrong target, or a list deleted already)' },
+  service_refused: { errorCode: 'SERVICE_REFUSED', errorMessage: 'not attempted: the service refused the job as a whole (e.g. ModelArts.4204, the API not subscribed in this account or region); see the summary\'s stop' },
 };
 
 /** Input of {@link runDeletePass}. */
@@ -51,7 +52,8 @@ interface Batch {
  *
  * It stops starting chunks when `shouldStop` says so. At the deadline it leaves the rest for a
  * later invocation: every entry up to `settledThrough` has its outcome and none after it does.
- * Past the failure or not-found threshold it settles the rest at once: valid IDs as `skipped`.
+ * Past the failure or not-found threshold, or once the service refused the job as a whole, it
+ * settles the rest at once: valid IDs as `skipped`, with the code of what stopped it.
  */
 export async function runDeletePass(input: DeletePassInput): Promise<DeletePassResult> {
   const { screen, chunkSize, record } = input;
@@ -106,7 +108,7 @@ export async function runDeletePass(input: DeletePassInput): Promise<DeletePassR
     },
   });
 
-  if (stoppedBy === 'failure_threshold' || stoppedBy === 'not_found_threshold') {
+  if (stoppedBy !== undefined && stoppedBy !== 'deadline') {
     // The rest is settled now, each entry once: valid IDs skipped, the others as screened.
     const why = SKIPPED_BY[stoppedBy];
     const skip = (refs: readonly ImageRef[]): OutcomeRecord[] => refs.map((ref) => ({ imageId: ref.id, position: ref.position, outcome: 'skipped', ...why }));

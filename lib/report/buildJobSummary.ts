@@ -36,13 +36,25 @@ export interface SummaryFacts {
   scaleOut?: JobSummary['scaleOut'];
 }
 
+// The status each stop gives a job (a paused job is continuing).
+const STATUS_OF_STOP: Readonly<Record<JobStop['kind'], JobSummary['status']>> = {
+  deadline: 'continuing',
+  split: 'continuing',
+  failure_threshold: 'stopped_failure_threshold',
+  not_found_threshold: 'stopped_not_found',
+  service_refused: 'stopped_service_refused',
+  manifest_changed: 'stopped_manifest_changed',
+  abandoned: 'stopped_abandoned',
+};
+
 /**
  * The one builder of `summary.json`, for single runs, paused runs, split jobs and their assembly:
  * the status, the settled count, the percentiles and the report's URIs are derived here from the
  * facts, never patched in afterwards, and the result is checked against the published schema.
  *
  * Status: `continuing` when paused (deadline, or split into parts), `stopped_failure_threshold`
- * when the threshold stopped it, `stopped_not_found` when the not-found threshold did, `stopped_manifest_changed` when its manifest was replaced,
+ * when the threshold stopped it, `stopped_not_found` when the not-found threshold did, `stopped_service_refused` when the service refused
+ * the job as a whole, `stopped_manifest_changed` when its manifest was replaced,
  * `stopped_abandoned` when it was given up (dead-lettered, quarantined), else `dry_run`, `completed_with_failures` (some failed or were
  * invalid) or `completed`.
  *
@@ -52,21 +64,7 @@ export function buildJobSummary(facts: SummaryFacts): JobSummary {
   const { counts, location, stop } = facts;
   const dryRun = facts.options.dryRun;
   const status: JobSummary['status'] =
-    stop?.kind === 'deadline' || stop?.kind === 'split'
-      ? 'continuing'
-      : stop?.kind === 'failure_threshold'
-        ? 'stopped_failure_threshold'
-        : stop?.kind === 'not_found_threshold'
-          ? 'stopped_not_found'
-          : stop?.kind === 'manifest_changed'
-          ? 'stopped_manifest_changed'
-          : stop?.kind === 'abandoned'
-            ? 'stopped_abandoned'
-            : dryRun
-          ? 'dry_run'
-          : counts.failed + counts.invalid > 0
-            ? 'completed_with_failures'
-            : 'completed';
+    stop !== undefined ? STATUS_OF_STOP[stop.kind] : dryRun ? 'dry_run' : counts.failed + counts.invalid > 0 ? 'completed_with_failures' : 'completed';
   const latency = new LatencyHistogram(facts.latency);
   const summary: JobSummary = {
     formatVersion: SUMMARY_FORMAT_VERSION,

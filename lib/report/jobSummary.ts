@@ -23,8 +23,9 @@ export const jobIdSourceSchema = z.enum(['idempotency_key', 'message_id', 'conte
 
 /**
  * Why a job stopped before its end, or paused: the deadline cut it (a later invocation goes on),
- * its failure threshold was crossed (the rest skipped; `part` names the part of a split job that
- * crossed it), or it was split into parts run by the work queue's workers.
+ * its failure or not-found threshold was crossed, or the service refused the job as a whole (the
+ * rest skipped; `part` names the part of a split job that met it), it was split into parts run by
+ * the work queue's workers, its manifest changed, or it was given up (abandoned).
  */
 export const jobStopSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('deadline'), reason: z.string(), resumeAfter: countSchema }),
@@ -44,6 +45,14 @@ export const jobStopSchema = z.discriminatedUnion('kind', [
     attempted: countSchema.optional().describe('IDs attempted when this job crossed it'),
     notFound: countSchema.optional().describe('of them, not found: already_deleted, or failed NOT_FOUND_UNRESOLVED'),
     part: z.number().int().min(1).optional().describe('the part of the split job that crossed it, when another one did'),
+  }),
+  // The service refused the job as a whole (ModelArts.4204, API not subscribed: lib/modelarts/classifyFailure.ts isWholeJobFailure); the rest skipped.
+  z.object({
+    kind: z.literal('service_refused'),
+    reason: z.string(),
+    crossing: z.string().describe("the service's refusal: its error code and message, or which part met it"),
+    code: z.string().optional().describe("the service's error code, e.g. ModelArts.4204"),
+    part: z.number().int().min(1).optional().describe('the part of the split job that met it, when another one did'),
   }),
   z.object({ kind: z.literal('split'), reason: z.string(), parts: countSchema }),
   // The manifest version the job is pinned to is gone (replaced or deleted): the lines after resumeAfter were never read (lib/job/jobRecord.ts).
@@ -83,8 +92,8 @@ export const jobSummarySchema = z
     trigger: triggerInfoSchema,
     target: targetOutputSchema,
     status: z
-      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'stopped_not_found', 'stopped_manifest_changed', 'stopped_abandoned', 'continuing', 'dry_run'])
-      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; stopped_not_found: stopped early because most IDs attempted were not found (a wrong target, or deleted already), the rest skipped; stopped_manifest_changed: the manifest was replaced or deleted while the job ran, the entries not reached skipped; stopped_abandoned: its message reached the dead-letter queue (or its pending manifest was quarantined), the entries not reached failed; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
+      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'stopped_not_found', 'stopped_service_refused', 'stopped_manifest_changed', 'stopped_abandoned', 'continuing', 'dry_run'])
+      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; stopped_not_found: stopped early because most IDs attempted were not found (a wrong target, or deleted already), the rest skipped; stopped_service_refused: stopped at once because the service refused the job as a whole (ModelArts.4204, API not subscribed), the rest skipped; stopped_manifest_changed: the manifest was replaced or deleted while the job ran, the entries not reached skipped; stopped_abandoned: its message reached the dead-letter queue (or its pending manifest was quarantined), the entries not reached failed; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
     stopReason: z.string().optional().describe('why the job stopped or paused, when it did: stop.reason, as a sentence'),
     stop: jobStopSchema.optional().describe('why the job stopped or paused, when it did, for programs: its kind and figures'),
     dryRun: z.boolean(),

@@ -94,7 +94,7 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
     invocations += part.invocations;
     if (part.chunkLatencyHistogram !== undefined) latency.merge(part.chunkLatencyHistogram);
   }
-  const skipped = parts.filter((part) => part.status === 'stopped_failure_threshold').length;
+  const skipped = parts.filter((part) => STOPPED.has(part.status)).length;
   // Parts given up (their message dead-lettered) come first: the job did not run to its end.
   const abandoned = plan.parts.filter((_, i) => parts[i]?.stop?.kind === 'abandoned').map(({ part }) => part);
   const jobStop = abandoned.length > 0 ? abandonedStop(abandoned, plan.parts.length, counts.failed) : stop === undefined ? undefined : thresholdStop(stop, plan.parts.length, skipped, counts.skipped);
@@ -116,8 +116,20 @@ function abandonedStop(abandoned: readonly number[], parts: number, failed: numb
   return { kind: 'abandoned', cause: 'dead_lettered', reason: `${which} of ${parts} reached the dead-letter queue: their entries not reached are failed (DEAD_LETTERED); ${failed} IDs failed in all, failed.csv lists them to re-run`, parts: [...abandoned] };
 }
 
-// The part that crossed the job's failure threshold, and what that cost the rest of the job.
+// The statuses of a part that a stop of the whole job ended.
+const STOPPED: ReadonlySet<JobSummary['status']> = new Set(['stopped_failure_threshold', 'stopped_not_found', 'stopped_service_refused']);
+
+const STOPPED_AT: Readonly<Record<NonNullable<StopMarker['kind']>, string>> = {
+  failure_threshold: 'at the failure threshold',
+  not_found_threshold: 'at the not-found threshold (a wrong target, or IDs deleted already)',
+  service_refused: 'at once: the service refused the job as a whole',
+};
+
+// The part that stopped the job (stop.json: its kind, the failure threshold when it has none), and what that cost the rest of the job.
 function thresholdStop(stop: StopMarker, parts: number, stoppedParts: number, skippedIds: number): JobStop {
-  const crossing = `part ${stop.part} of ${parts} crossed it (${stop.reason})`;
-  return { kind: 'failure_threshold', reason: `stopped at the failure threshold: ${crossing}; ${stoppedParts} parts stopped, ${skippedIds} IDs not attempted are skipped`, crossing, part: stop.part };
+  const kind = stop.kind ?? 'failure_threshold';
+  const crossing = `part ${stop.part} of ${parts} ${kind === 'service_refused' ? 'met it' : 'crossed it'} (${stop.reason})`;
+  const reason = `stopped ${STOPPED_AT[kind]}: ${crossing}; ${stoppedParts} parts stopped, ${skippedIds} IDs not attempted are skipped`;
+  if (kind === 'service_refused') return { kind, reason, crossing, part: stop.part, ...(stop.code === undefined ? {} : { code: stop.code }) };
+  return { kind, reason, crossing, part: stop.part };
 }

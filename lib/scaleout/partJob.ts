@@ -10,13 +10,13 @@ import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
  */
 export function partJob(plan: ScaleOutPlan, part: number, bucket: string): unknown {
   const entry = plan.parts[part - 1]!;
-  const { chunkSize, maxInFlight, dryRun, failureThreshold } = plan.options;
+  const { chunkSize, maxInFlight, dryRun, failureThreshold, notFoundThreshold } = plan.options;
   const target = plan.target.api === 'v1'
     ? { projectId: plan.target.projectId, dataAnnotationId: plan.target.dataAnnotationId }
     : { projectId: plan.target.projectId, datasetId: plan.target.datasetId, deleteSource: plan.target.deleteSource };
   return {
     target,
     manifest: `s3://${bucket}/${entry.key}`,
-    options: { chunkSize, maxInFlight, dryRun, failureThreshold, confirmEntries: entry.entries, scaleOut: false },
+    options: { chunkSize, maxInFlight, dryRun, failureThreshold, ...(notFoundThreshold === undefined ? {} : { notFoundThreshold }), confirmEntries: entry.entries, scaleOut: false },
   };
 }

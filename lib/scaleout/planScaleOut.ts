@@ -18,6 +18,7 @@ import { scaleOutLayout, type ScaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { sendMessageBatches } from '../aws/sendMessageBatches.js';
 import { writeJobProgress } from './writeJobProgress.js';
+import { tooBigUnsplit, unsplitEntryCapacity } from '../job/unsplitCapacity.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
 import { completeScaleOutJob } from './completeScaleOutJob.js';
 
@@ -47,10 +48,17 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise
   const { job, source, location } = run;
   const { config, s3, logger } = deps;
   const option = job.options.scaleOut;
-  if (source.manifest === undefined || option === false) return undefined;
-  if (option === undefined && source.entryCount <= config.SCALE_OUT_THRESHOLD) return undefined;
+  if (source.manifest === undefined) return undefined;
+  // A job this function's memory cannot hold unsplit is split, or refused where it cannot be: never started to die.
+  const fits = source.entryCount <= unsplitEntryCapacity(config);
+  if (option === false) {
+    if (!fits) throw tooBigUnsplit(source.entryCount, config, 'scale_out_false');
+    return undefined;
+  }
+  if (option === undefined && fits && source.entryCount <= config.SCALE_OUT_THRESHOLD) return undefined;
   if (config.WORK_QUEUE_URL === undefined || deps.sqs === undefined) {
     if (option !== undefined) throw new JobValidationError([{ path: 'options.scaleOut', message: 'splitting a job needs the work queue (WORK_QUEUE_URL), which this deployment does not set' }]);
+    if (!fits) throw tooBigUnsplit(source.entryCount, config, 'no_queue');
     logger.warn('job above SCALE_OUT_THRESHOLD runs unsplit: no WORK_QUEUE_URL', { jobId: run.identity.jobId, entries: source.entryCount });
     return undefined;
   }
@@ -58,7 +66,8 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise
 
   const layout = scaleOutLayout(location);
   let plan = await readS3Json(s3, location.bucket, layout.planKey, scaleOutPlanSchema);
-  if (plan === undefined) plan = await writePlan(run, deps, layout, typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE);
+  // A part must fit this function's memory too.
+  if (plan === undefined) plan = await writePlan(run, deps, layout, Math.max(1, Math.min(typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE, unsplitEntryCapacity(config))));
   if (plan.parts.length === 0) {
     // Nothing valid and new to split (a list of file names, say): the entries the planner settled
     // are the whole job, so it completes now; no part would ever end to assemble it.

@@ -6,6 +6,7 @@ import { canonicalJson } from '../job/jobIdentity.js';
 import { readJobRecord, type JobRecord } from '../job/jobRecord.js';
 import { prepareJob } from '../job/prepareJob.js';
 import { executeJob } from '../job/runCleanupJob.js';
+import type { OwnCrossing } from '../job/wholeJobStop.js';
 import type { CleanupDeps, CleanupResult, InvocationBudget } from '../job/types.js';
 import type { OutcomeCounts } from '../pipeline/outcome.js';
 import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
@@ -17,7 +18,7 @@ import { partJob } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
 import { partJobId, scaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
-import { stopMarkerSchema } from './stopMarkerSchema.js';
+import { stopMarkerSchema, type StopMarker } from './stopMarkerSchema.js';
 import { writeJobProgress } from './writeJobProgress.js';
 
 /** What running one part led to. */
@@ -29,6 +30,9 @@ export interface ScaleOutPartResult {
   /** What the completion check found, when the part is done. */
   completion?: CompletionOutcome;
 }
+
+// The stops that end every part of a split job: a part meeting one writes stop.json.
+const WHOLE_JOB_STOPS: ReadonlySet<string> = new Set(['failure_threshold', 'not_found_threshold', 'service_refused']);
 
 // Progress of a running part, and the stop marker, every this often.
 const PROGRESS_INTERVAL_MS = 10_000;
@@ -43,7 +47,8 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * A part is checked like any job: against its own job record (written at its first claim), and its
  * plan against the split job's record, so a plan left by another job under the same id is refused.
  *
- * The job's failure threshold holds across parts: a part that crosses it writes `stop.json`;
+ * The job's failure and not-found thresholds, and a refusal of the whole job by the service
+ * (ModelArts.4204), hold across parts: a part that crosses one writes `stop.json` with its kind;
  * parts that start (or are running) after that settle their IDs `skipped` without a request.
  * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s;
  * when it ends, once more, and then the completion check (lib/scaleout/completeScaleOutJob.ts) may make
@@ -64,6 +69,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
 
   let stoppedBy = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
   let counts: Readonly<OutcomeCounts> | undefined;
+  // What the part crossed itself (its thresholds, judged by the run: a NOT_FOUND_UNRESOLVED ID is not found, not failed).
+  let crossed: OwnCrossing | undefined;
   const writePartProgress = async (state: PartProgress['state'], now: Readonly<OutcomeCounts> | undefined): Promise<void> => {
     const zero = Object.fromEntries(Object.keys(plan.screened.counts).map((k) => [k, 0])) as OutcomeCounts;
     await writeS3Json(s3, layout.job.bucket, layout.partProgressKey(part), { part, state, entries: entry.entries, counts: now ?? zero, updatedAt: new Date(clock.now()).toISOString() } satisfies PartProgress);
@@ -96,7 +103,10 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
         // The part's continuation is its own runPart message.
         resume: { message: runPartMessage(jobId, part), byHand: `send {"runPart": {"jobId": "${jobId}", "part": ${part}}} again to continue`, queued: "the part's message was queued again" },
         controls: {
-          stopSignal: () => (stoppedBy === undefined ? undefined : { crossing: stoppedBy.reason, part: stoppedBy.part }),
+          stopSignal: () => (stoppedBy === undefined ? undefined : { crossing: stoppedBy.reason, part: stoppedBy.part, kind: stoppedBy.kind ?? 'failure_threshold', ...(stoppedBy.code === undefined ? {} : { code: stoppedBy.code }) }),
+          onCrossed: (crossing) => {
+            crossed = crossing;
+          },
           onProgress: (now) => {
             counts = now;
           },
@@ -111,13 +121,13 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
     await writePartProgress('continuing', withoutReceived(summary.counts));
     return { summary, reused: false };
   }
-  const crossed = crossing(summary, plan.options.failureThreshold);
-  const stoppedFromOutside = summary.stop?.kind === 'failure_threshold' && summary.stop.part !== undefined;
+  const stoppedFromOutside = summary.stop !== undefined && WHOLE_JOB_STOPS.has(summary.stop.kind) && 'part' in summary.stop && summary.stop.part !== undefined;
   if (crossed !== undefined && !stoppedFromOutside && result.reused !== true) {
-    // The first part to cross it names the reason; the others read it.
-    const reason = crossed;
-    await writeS3Json(s3, layout.job.bucket, layout.stopKey, { part, reason, at: new Date(clock.now()).toISOString() }, { ifNoneMatch: true });
-    logger.warn('part crossed the failure threshold: the remaining parts are skipped', { jobId, part, reason });
+    // The first part to cross it names the reason and the kind; the others read it. It stops them
+    // even when this part had nothing left to skip (its last chunks took it over).
+    const { kind, crossing: reason, code } = crossed;
+    await writeS3Json(s3, layout.job.bucket, layout.stopKey, { part, reason, kind, ...(code === undefined ? {} : { code }), at: new Date(clock.now()).toISOString() } satisfies StopMarker, { ifNoneMatch: true });
+    logger.warn('part stopped the job: the remaining parts are skipped', { jobId, part, kind, reason });
   }
   await writePartProgress('done', withoutReceived(summary.counts));
   await writeJobProgress(s3, layout, plan, clock);
@@ -135,17 +145,6 @@ function checkPlanOfJob(plan: ScaleOutPlan, record: JobRecord | undefined): void
     ...(canonicalJson(plan.target) !== canonicalJson(record.target) ? [{ path: 'target', message: `the plan deletes from ${JSON.stringify(plan.target)}, the job recorded under this id from ${JSON.stringify(record.target)}` }] : []),
   ];
   if (differs.length > 0) throw new JobIdConflictError(plan.jobId, differs);
-}
-
-// Why a part crossed the job's failure threshold: it stopped at it, or its last chunks took it over
-// (nothing was left to skip in the part, but the parts after it must still stop).
-function crossing(summary: JobSummary, threshold: ScaleOutPlan['options']['failureThreshold']): string | undefined {
-  if (summary.stop?.kind === 'failure_threshold') return summary.stop.crossing;
-  const { deleted, already_deleted: alreadyDeleted, failed } = summary.counts;
-  const attempted = deleted + alreadyDeleted + failed;
-  const rate = attempted === 0 ? 0 : failed / attempted;
-  if (attempted < threshold.minAttempted || rate <= threshold.maxFailureRate) return undefined;
-  return `${failed} of the ${attempted} IDs attempted failed (${(rate * 100).toFixed(1)}%, over the threshold of ${(threshold.maxFailureRate * 100).toFixed(1)}%)`;
 }
 
 function withoutReceived(counts: JobSummary['counts']): OutcomeCounts {

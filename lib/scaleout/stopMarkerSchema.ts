@@ -1,10 +1,16 @@
 import { z } from 'zod';
 
-/** `stop.json` of a split job: the part that crossed the job's failure threshold, and why. */
+/**
+ * `stop.json` of a split job: the part that stopped the whole job, why, and what stopped it — the
+ * failure threshold, the not-found threshold, or the service refusing the job as a whole
+ * (`code`: its error code). A marker without `kind` was written before kinds existed: the failure threshold.
+ */
 export const stopMarkerSchema = z.object({
   part: z.number().int().min(1),
   reason: z.string(),
   at: z.iso.datetime(),
+  kind: z.enum(['failure_threshold', 'not_found_threshold', 'service_refused']).optional(),
+  code: z.string().optional(),
 });
 
 /** Contents of `stop.json`. */

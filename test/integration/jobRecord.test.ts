@@ -11,6 +11,7 @@ import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
 import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
+import { crashSwitch } from '../support/crashSwitch.js';
 import { readResults } from '../support/readResults.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { testBudget } from '../support/testBudget.js';
@@ -95,6 +96,33 @@ describe('1. the manifest is replaced between invocations', () => {
     await assessAgreesWithStore(summary, left);
   });
 
+  it('after a crash past the checkpoint, the lines not reached are failed (unconfirmed), never skipped: the crashed invocation may have deleted some', async () => {
+    // Prepare: cut after about 100 lines (a checkpoint); the next invocation deletes more, then dies
+    // before it writes anything (its claim never released); the file is replaced meanwhile.
+    const old = imageIds('crash-replaced-old', 300);
+    stack.emulator.seedLabellingJob(PROJECT, '402', old);
+    const manifest = await putManifest('uploads/r2.txt', old);
+    const { deps, clock } = virtualDeps();
+    const job = { jobId: 'crash-replaced-manifest', target: { projectId: PROJECT, dataAnnotationId: '402' }, manifest, options: { chunkSize: 10, maxInFlight: 1 } };
+    const cut = await runCleanupJob(job, { type: 'queue', source: 'crash-replaced-1' }, deps, cutAfter(clock, 10), { continuation: false });
+    const resumeAfter = cut.summary.continuation!.resumeAfter;
+    const dying = crashSwitch({ s3: stack.s3, sqs: stack.sqs, modelArts: deps.modelArts });
+    dying.crashBefore(1);
+    await expect(continueCleanupJob('crash-replaced-manifest', { ...deps, s3: dying.s3, modelArts: dying.modelArts }, cutAfter(clock, 5), { continuation: false })).rejects.toThrow(/injected crash/);
+    const deletedByCrashed = old.slice(resumeAfter).filter((id) => !stack.emulator.labellingJobImages(PROJECT, '402').has(id));
+    expect(deletedByCrashed.length).toBeGreaterThan(0);
+    await putManifest('uploads/r2.txt', imageIds('crash-replaced-new', 300));
+    clock.advance(20 * 60_000);
+
+    // Act: the redelivery, once the dead invocation's claim expired.
+    const { summary } = await continueCleanupJob('crash-replaced-manifest', deps, cutAfter(clock, 1000), { continuation: false });
+
+    // Assess: the crashed invocation's deletes are among the failed (unconfirmed), none is called skipped.
+    expect(summary.status).toBe('stopped_manifest_changed');
+    expect(summary.counts).toMatchObject({ received: 300, deleted: resumeAfter, failed: 300 - resumeAfter, skipped: 0 });
+    await assessAgreesWithStore(summary, stack.emulator.labellingJobImages(PROJECT, '402'));
+  });
+
   it('a manifest deleted between invocations ends the job the same way', async () => {
     // Prepare
     const ids = imageIds('vanished', 100);
@@ -153,6 +181,7 @@ describe('2. the same jobId is sent for a different job', () => {
       runCleanupJob({ ...dry, options: {} }, { type: 'manual' }, deps, cutAfter(clock, 1000)),
       runCleanupJob({ ...dry, imageIds: ids.slice(1) }, { type: 'manual' }, deps, cutAfter(clock, 1000)),
       runCleanupJob({ ...dry, target: { projectId: PROJECT, dataAnnotationId: '405' } }, { type: 'manual' }, deps, cutAfter(clock, 1000)),
+      runCleanupJob({ ...dry, options: { dryRun: true, notFoundThreshold: { minAttempted: 10 } } }, { type: 'manual' }, deps, cutAfter(clock, 1000)),
     ]);
 
     const manual = await runManualInvocation({ ...dry, options: {} }, deps);
@@ -160,8 +189,8 @@ describe('2. the same jobId is sent for a different job', () => {
     // Assess
     expect(again).toEqual({ summary: finished.summary, reused: true });
     expect(manual).toMatchObject({ status: 'rejected', error: { code: 'JOB_ID_CONFLICT', issues: [{ path: 'options.dryRun' }] } });
-    expect(refusals.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ran'))).toEqual(['JOB_ID_CONFLICT', 'JOB_ID_CONFLICT', 'JOB_ID_CONFLICT']);
-    expect(refusals.map((r) => (r.status === 'rejected' ? (r.reason as { issues: Array<{ path: string }> }).issues.map((i) => i.path) : []))).toEqual([['options.dryRun'], ['imageIds'], ['target']]);
+    expect(refusals.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ran'))).toEqual(['JOB_ID_CONFLICT', 'JOB_ID_CONFLICT', 'JOB_ID_CONFLICT', 'JOB_ID_CONFLICT']);
+    expect(refusals.map((r) => (r.status === 'rejected' ? (r.reason as { issues: Array<{ path: string }> }).issues.map((i) => i.path) : []))).toEqual([['options.dryRun'], ['imageIds'], ['target'], ['options.notFoundThreshold']]);
     expect(stack.emulator.requests).toHaveLength(0);
     expect(stack.emulator.labellingJobImages(PROJECT, '404').size).toBe(20);
   });

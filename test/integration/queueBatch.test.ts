@@ -100,6 +100,29 @@ describe('processQueueBatch (partial batch responses)', () => {
     expect(stack.emulator.requests).toHaveLength(0);
   });
 
+  it("keeps a refusal's own code (JOB_ID_CONFLICT) in its log line and its rejected.json, instead of INVALID_MESSAGE", async () => {
+    // Prepare: a dry run completed under a jobId; the real job is then sent under the same id.
+    const { logger, lines } = capturingLogger();
+    const ids = imageIds('queue-conflict', 5);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    const jobId = `queue-conflict-${Date.now()}`;
+    const dry = sqsRecord(JSON.stringify({ jobId, target, imageIds: ids, options: { dryRun: true } }), 'conflict-dry');
+    expect((await processQueueBatch(sqsEvent(dry), stackDeps(stack), createLambdaContext('queue'))).batchItemFailures).toEqual([]);
+    const real = sqsRecord(JSON.stringify({ jobId, target, imageIds: ids }), 'conflict-real');
+
+    // Act
+    const response = await processQueueBatch(sqsEvent(real), stackDeps(stack, {}, { logger }), createLambdaContext('queue'));
+
+    // Assess: answered (not retried), nothing deleted, and every trace of it says JOB_ID_CONFLICT.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stack.emulator.labellingJobImages(PROJECT, JOB).size).toBe(5);
+    const refusals = lines.filter((line) => line.message === 'queue message refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ level: 'ERROR', messageId: 'conflict-real', code: 'JOB_ID_CONFLICT', jobId: 'msg-conflict-real' });
+    // The rejection goes to the message's folder: the job's own folder holds the dry run's report.
+    expect((await rejection('msg-conflict-real')).error).toMatchObject({ code: 'JOB_ID_CONFLICT', issues: [expect.objectContaining({ path: 'options.dryRun' })] });
+  });
+
   it('fails only the record whose processing threw something that is not an Error, and runs the others', async () => {
     // Prepare: a Lambda context whose clock throws `undefined` once, at the first record. Our own
     // code inspects what it catches (an `undefined` from S3 would become a TypeError there), so a

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { runManualInvocation } from '../../lib/triggers/runManualInvocation.js';
+import { readResults } from '../support/readResults.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
@@ -206,6 +207,8 @@ describe("job options cannot loosen the deployment's limits", () => {
     ['maxInFlight above MAX_IN_FLIGHT', { maxInFlight: 5 }, { MAX_IN_FLIGHT: '4' }, 'options.maxInFlight', "expected at most 4, this deployment's MAX_IN_FLIGHT; got 5"],
     ['a failure rate above FAILURE_THRESHOLD_RATE', { failureThreshold: { minAttempted: 10, maxFailureRate: 0.9 } }, {}, 'options.failureThreshold', 'maxFailureRate at most 0.5 (FAILURE_THRESHOLD_RATE)'],
     ['a minAttempted above FAILURE_THRESHOLD_MIN_ATTEMPTED', { failureThreshold: { minAttempted: 5000, maxFailureRate: 0.1 } }, {}, 'options.failureThreshold', 'minAttempted at most 1000 (FAILURE_THRESHOLD_MIN_ATTEMPTED)'],
+    ['a not-found rate above NOT_FOUND_THRESHOLD_RATE', { notFoundThreshold: { maxNotFoundRate: 0.95 } }, {}, 'options.notFoundThreshold.maxNotFoundRate', 'expected at most 0.9 (NOT_FOUND_THRESHOLD_RATE)'],
+    ['a not-found minAttempted above NOT_FOUND_THRESHOLD_MIN_ATTEMPTED', { notFoundThreshold: { minAttempted: 50 } }, { NOT_FOUND_THRESHOLD_MIN_ATTEMPTED: '20' }, 'options.notFoundThreshold.minAttempted', 'expected at most 20 (NOT_FOUND_THRESHOLD_MIN_ATTEMPTED)'],
   ];
 
   it.each(cases)('refuses %s, naming the field and the limit, and deletes nothing', async (_label, options, env, path, message) => {
@@ -235,6 +238,24 @@ describe("job options cannot loosen the deployment's limits", () => {
     expect(result.summary.counts.deleted).toBe(3);
   });
 
+  it("runs a stricter not-found threshold: a wrong target is stopped after the job's minAttempted, the deployment's rate kept", async () => {
+    // Prepare: 300 IDs of another labelling job; the deployment judges after 100, this job after 20.
+    const ids = imageIds('stricter-not-found', 300);
+    stack.emulator.seedLabellingJob(PROJECT, '283', ids);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, imageIds('stricter-not-found-others', 5));
+
+    // Act: one chunk of 20 at a time, so the job is judged after its first chunk.
+    const result = await runManualInvocation({ target, imageIds: ids, options: { chunkSize: 20, maxInFlight: 1, notFoundThreshold: { minAttempted: 20 } } }, stackDeps(stack));
+
+    // Assess: two chunks in progress at most when the first settles (2 x maxInFlight), then the rest skipped.
+    if (result.status !== 'completed') throw new Error(`expected a finished job, got ${JSON.stringify(result)}`);
+    expect(result.summary.status).toBe('stopped_not_found');
+    expect(result.summary.options.notFoundThreshold).toEqual({ minAttempted: 20, maxNotFoundRate: 0.9 });
+    expect(result.summary.stop).toMatchObject({ kind: 'not_found_threshold', attempted: 20, notFound: 20 });
+    expect(result.summary.counts.skipped).toBeGreaterThanOrEqual(300 - 2 * 20);
+    expect(stack.emulator.labellingJobImages(PROJECT, '283').size).toBe(300);
+  });
+
   it('refuses deleteSource: true unless the ALLOWED_TARGETS entry of the dataset ends in +deleteSource, and runs it where it does', async () => {
     // Prepare
     const ids = imageIds('delete-source', 4);
@@ -256,5 +277,76 @@ describe("job options cannot loosen the deployment's limits", () => {
     expect(requestsWhenRefused).toBe(0);
     expect(ran.summary.target).toEqual({ api: 'v2', projectId: PROJECT, datasetId: 'ds-source', deleteSource: true });
     expect(stack.emulator.datasetSamples(PROJECT, 'ds-source').size).toBe(0);
+  });
+});
+
+describe('a refusal of the whole job by the service (ModelArts.4204, API not subscribed)', () => {
+  // Every delete is refused 4204 (issue 13: permanent, whole job): before, each chunk failed on its
+  // own and only the failure threshold, after 1,000 attempts, could end the job.
+  const notSubscribed = { status: 403, errorCode: 'ModelArts.4204', errorMessage: 'API not subscribed (injected).', times: 1000 };
+
+  it.each([
+    ['v1', (ids: string[]) => stack.emulator.seedLabellingJob(PROJECT, JOB, ids), target, () => stack.emulator.labellingJobImages(PROJECT, JOB)],
+    ['v2', (ids: string[]) => stack.emulator.seedDataset(PROJECT, 'ds-4204', ids), { projectId: PROJECT, datasetId: 'ds-4204' }, () => stack.emulator.datasetSamples(PROJECT, 'ds-4204')],
+  ] as const)('stops a %s job after the chunks in progress when it met it, the rest skipped (SERVICE_REFUSED), status stopped_service_refused', async (_api, seed, jobTarget, store) => {
+    // Prepare: 2,000 IDs in chunks of 100; MAX_IN_FLIGHT 4, so at most 8 chunks in progress.
+    const ids = imageIds(`not-subscribed-${_api}`, 2000);
+    seed(ids);
+    stack.emulator.injectFaults(notSubscribed);
+
+    // Act
+    const result = await runManualInvocation({ target: jobTarget, imageIds: ids, options: { chunkSize: 100 } }, stackDeps(stack, { MAX_IN_FLIGHT: '4' }));
+    stack.emulator.clearFaults();
+
+    // Assess
+    if (result.status !== 'completed') throw new Error(`expected a finished job, got ${JSON.stringify(result)}`);
+    const { summary } = result;
+    console.info(`ModelArts.4204 on a ${_api} job of 2,000 IDs: ${summary.requests} requests, ${JSON.stringify(summary.counts)}`);
+    expect(summary.status).toBe('stopped_service_refused');
+    expect(summary.stop).toMatchObject({ kind: 'service_refused', code: 'ModelArts.4204', crossing: expect.stringContaining('ModelArts.4204') as unknown });
+    expect(summary.stopReason).toContain('the service refused the job as a whole');
+    expect(summary.requests).toBeLessThanOrEqual(2 * 4);
+    expect(summary.requests).toBe(stack.emulator.requests.length);
+    expect(summary.counts).toMatchObject({ received: 2000, deleted: 0, failed: summary.requests * 100, skipped: 2000 - summary.requests * 100 });
+    expect(store().size).toBe(2000);
+    const failed = parse<Record<string, string>>(await readS3Text(stack.s3, summary.report.failed), { columns: true });
+    expect(failed).toHaveLength(summary.counts.failed);
+    expect(new Set(failed.map((row) => row.error_code))).toEqual(new Set(['ModelArts.4204']));
+    const skipped = (await readResults(stack.s3, summary.report.results)).filter((line) => line.outcome === 'skipped');
+    expect(skipped).toHaveLength(summary.counts.skipped);
+    for (const line of skipped) expect(line.error_code).toBe('SERVICE_REFUSED');
+  });
+
+  it('is left to the failure threshold where the deployment re-classifies the code (EXTRA_ERROR_CODES)', async () => {
+    // Prepare
+    const ids = imageIds('not-subscribed-reclassified', 300);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults(notSubscribed);
+
+    // Act
+    const result = await runManualInvocation({ target, imageIds: ids, options: { chunkSize: 100 } }, stackDeps(stack, { EXTRA_ERROR_CODES: 'whole_request:ModelArts.4204' }));
+    stack.emulator.clearFaults();
+
+    // Assess: every chunk sent once (never bisected), none skipped.
+    if (result.status !== 'completed') throw new Error(`expected a finished job, got ${JSON.stringify(result)}`);
+    expect(result.summary.status).toBe('completed_with_failures');
+    expect(result.summary.counts).toMatchObject({ failed: 300, skipped: 0 });
+    expect(result.summary.requests).toBe(3);
+  });
+
+  it('leaves other permanent whole-request refusals (ModelArts.4352, dataset missing) to the failure threshold', async () => {
+    // Prepare: 3 chunks refused 4352, then the rest deleted.
+    const ids = imageIds('dataset-missing', 600);
+    stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+    stack.emulator.injectFaults({ status: 400, errorCode: 'ModelArts.4352', errorMessage: 'Dataset does not exist (injected).', times: 3 });
+
+    // Act
+    const result = await runManualInvocation({ target, imageIds: ids, options: { chunkSize: 100, maxInFlight: 1 } }, stackDeps(stack));
+    stack.emulator.clearFaults();
+
+    // Assess
+    if (result.status !== 'completed') throw new Error(`expected a finished job, got ${JSON.stringify(result)}`);
+    expect(result.summary.status).toBe('completed_with_failures');
+    expect(result.summary.counts).toMatchObject({ deleted: 300, failed: 300, skipped: 0 });
   });
 });

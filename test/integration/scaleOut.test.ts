@@ -238,6 +238,40 @@ describe('scale-out of a big manifest job', () => {
     expect(stack.emulator.labellingJobImages(PROJECT, 'threshold').size).toBeGreaterThanOrEqual(20);
   });
 
+  it('stops every part once one met a refusal of the whole job (ModelArts.4204), even with nothing left to skip in it', async () => {
+    // Prepare: 3 parts of 10 IDs in one chunk each; every delete is refused 4204 (API not subscribed).
+    const ids = imageIds('not-subscribed-split', 30);
+    stack.emulator.seedLabellingJob(PROJECT, 'not-subscribed', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'not-subscribed-run', target: { projectId: PROJECT, dataAnnotationId: 'not-subscribed' }, manifest: await putManifest('not-subscribed', ids), options: { chunkSize: 10, maxInFlight: 1, scaleOut: { partSize: 10 } } }, { type: 'manual' }, deps);
+    await takeMessages(queueUrl);
+    stack.emulator.requests.length = 0;
+    stack.emulator.injectFaults({ status: 403, errorCode: 'ModelArts.4204', errorMessage: 'API not subscribed (injected).', times: 100 });
+
+    // Act
+    const one = await runScaleOutPart('not-subscribed-run', 1, { type: 'queue', source: 'w1' }, deps, testBudget());
+    const requestsAfterPartOne = stack.emulator.requests.length;
+    const two = await runScaleOutPart('not-subscribed-run', 2, { type: 'queue', source: 'w2' }, deps, testBudget());
+    const three = await runScaleOutPart('not-subscribed-run', 3, { type: 'queue', source: 'w3' }, deps, testBudget());
+    stack.emulator.clearFaults();
+    const summary = await finalSummary('not-subscribed-run');
+
+    // Assess: part 1's one chunk failed whole (its own status says so, with nothing to skip); the others sent nothing.
+    expect(requestsAfterPartOne).toBe(1);
+    expect(one.summary.counts).toMatchObject({ failed: 10, skipped: 0 });
+    expect(stack.emulator.requests).toHaveLength(requestsAfterPartOne);
+    for (const part of [two, three]) {
+      expect(part.summary).toMatchObject({ status: 'stopped_service_refused', counts: { skipped: 10, deleted: 0 }, stop: { kind: 'service_refused', part: 1, code: 'ModelArts.4204' } });
+      expect(part.summary.stopReason).toContain('part 1 of this job met it');
+    }
+    expect(three.completion?.kind).toBe('assembled');
+    expect(summary?.status).toBe('stopped_service_refused');
+    expect(summary?.stop).toMatchObject({ kind: 'service_refused', part: 1, code: 'ModelArts.4204' });
+    expect(summary?.counts).toMatchObject({ received: 30, failed: 10, skipped: 20, deleted: 0 });
+    expect(summary?.stopReason).toMatch(/part 1 of 3 met it \(ModelArts\.4204: .*\); 2 parts stopped, 20 IDs not attempted are skipped/);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'not-subscribed').size).toBe(30);
+  });
+
   it('runs a split job sent to the queue on worker processes of their own, and its progress prints as done', async () => {
     // Prepare
     const ids = imageIds('processes', 40);

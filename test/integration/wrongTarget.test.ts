@@ -191,10 +191,9 @@ describe('the not-found threshold', () => {
     await assessAgreesWithStore(summary, stack.emulator.datasetSamples(PROJECT, 'wrong-dataset'));
   });
 
-  // Needs lib/scaleout changes owned by others (the stop marker's kind, a part's crossing, the final
-  // summary's stop): today each part judges the threshold on its own attempts and the assembled
-  // summary says completed_with_failures. Flips to a failure once they land: make it a plain `it` then.
-  it.fails('KNOWN GAP: a split job stops every part once one crossed it, and its final report says stopped_not_found', async () => {
+  // The stop marker carries the threshold's kind: the parts after the one that crossed it settle
+  // their IDs skipped without a request, and the assembled summary says stopped_not_found.
+  it('a split job stops every part once one crossed it, and its final report says stopped_not_found', async () => {
     // Prepare: 600 IDs in 3 parts of 200, judged after 20 IDs, on the wrong labelling job.
     const ids = imageIds('situation-7-split', 600);
     stack.emulator.seedLabellingJob(PROJECT, RIGHT, ids);
@@ -214,10 +213,39 @@ describe('the not-found threshold', () => {
     await runScaleOutPart(jobId, 3, { type: 'queue', source: 'w3' }, deps, testBudget());
     const summary = await readJobSummary(stack.s3, reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId));
 
-    // Assess: part 1 stops on its own today; the rest is the gap.
+    // Assess
     expect(one.summary.status).toBe('stopped_not_found');
     expect(stack.emulator.requests).toHaveLength(requestsAfterPartOne);
     expect(summary?.status).toBe('stopped_not_found');
     expect(summary?.stop).toMatchObject({ kind: 'not_found_threshold', part: 1 });
+    expect(summary?.counts).toMatchObject({ received: 600, deleted: 0 });
+    expect(summary?.counts.skipped).toBeGreaterThanOrEqual(400);
+    expect(stack.emulator.labellingJobImages(PROJECT, RIGHT)).toEqual(new Set(ids));
+    await assessAgreesWithStore(summary!, stack.emulator.labellingJobImages(PROJECT, WRONG));
+  });
+
+  it("a split job's part does not take IDs NOT_FOUND_UNRESOLVED for failures: with the not-found threshold off, no part stops the others", async () => {
+    // Prepare: a re-run whose IDs are all gone, in 3 parts of 40; one refusal per chunk
+    // (BISECT_MAX_REFUSALS 1), so every ID ends failed NOT_FOUND_UNRESOLVED; the job's failure
+    // threshold judged after 20. A single job would not stop (those are not failures): nor may a part.
+    const ids = imageIds('situation-7-split-unresolved', 120);
+    stack.emulator.seedLabellingJob(PROJECT, RIGHT, imageIds('situation-7-split-unresolved-others', 5));
+    const { workQueueUrl } = await createWorkQueues(stack.sqs, { name: `unresolved-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 1 });
+    const deps = stackDeps(stack, { WORK_QUEUE_URL: workQueueUrl, NOT_FOUND_THRESHOLD_RATE: '1', BISECT_MAX_REFUSALS: '1' });
+    const key = `uploads/situation-7-unresolved-${randomUUID().slice(0, 8)}.txt`;
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.env.MANIFEST_BUCKET, Key: key, Body: ids.join('\n') }));
+    const jobId = `situation-7-unresolved-${randomUUID().slice(0, 8)}`;
+    await runCleanupJob({ jobId, target: { projectId: PROJECT, dataAnnotationId: RIGHT }, manifest: `s3://${stack.env.MANIFEST_BUCKET}/${key}`, options: { chunkSize: 20, maxInFlight: 1, scaleOut: { partSize: 40 }, failureThreshold: { minAttempted: 20, maxFailureRate: 0.5 } } }, { type: 'manual' }, deps);
+    stack.emulator.requests.length = 0;
+
+    // Act
+    for (const part of [1, 2, 3]) await runScaleOutPart(jobId, part, { type: 'queue', source: `w${part}` }, deps, testBudget());
+    const summary = await readJobSummary(stack.s3, reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId));
+
+    // Assess: every part sent its chunks (one request each); nothing skipped.
+    expect(stack.emulator.requests).toHaveLength(120 / 20);
+    expect(summary?.status).toBe('completed_with_failures');
+    expect(summary?.counts).toMatchObject({ received: 120, failed: 120, skipped: 0 });
+    for (const line of await readResults(stack.s3, summary!.report.results)) expect(line.error_code).toBe('NOT_FOUND_UNRESOLVED');
   });
 });

@@ -135,6 +135,18 @@ describe('parseCleanupJob', () => {
     expect(issues.map((issue) => issue.path)).toEqual(['options.maxInFlight']);
   });
 
+  it('takes options.notFoundThreshold with either setting, and names a setting out of range or unknown', () => {
+    // Act
+    const parsed = parseCleanupJob({ target: V1_TARGET, imageIds: [ID], options: { notFoundThreshold: { minAttempted: 20 } } });
+    const issues = issuesOf({ target: V1_TARGET, imageIds: [ID], options: { notFoundThreshold: { minAttempted: 0, maxNotFoundRate: 1.5 } } });
+    const unknown = issuesOf({ target: V1_TARGET, imageIds: [ID], options: { notFoundThreshold: { maxFailureRate: 0.1 } } });
+
+    // Assess
+    expect(parsed.options.notFoundThreshold).toEqual({ minAttempted: 20 });
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['options.notFoundThreshold.maxNotFoundRate', 'options.notFoundThreshold.minAttempted']);
+    expect(unknown).toEqual([{ path: 'options.notFoundThreshold', message: expect.stringContaining('maxFailureRate') as unknown }]);
+  });
+
   it('refuses an unknown option key and names it', () => {
     // Act
     const issues = issuesOf({ target: V1_TARGET, imageIds: [ID], options: { chunksize: 5 } });

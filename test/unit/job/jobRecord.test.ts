@@ -42,6 +42,17 @@ describe('jobContent', () => {
     expect(manifest).toEqual({ target: null, manifest: 's3://b/k.txt', dryRun: true, failureThreshold: { minAttempted: 5, maxFailureRate: 0.1 } });
   });
 
+  it('holds a not-found threshold only when the job gives one, so a record written before the option existed equals a job without it', () => {
+    // Act
+    const without = jobContent(parseCleanupJob({ target: v1, imageIds: ids }));
+    const stricter = jobContent(parseCleanupJob({ target: v1, imageIds: ids, options: { notFoundThreshold: { maxNotFoundRate: 0.5 } } }));
+
+    // Assess
+    expect(without).not.toHaveProperty('notFoundThreshold');
+    expect(stricter.notFoundThreshold).toEqual({ maxNotFoundRate: 0.5 });
+    expect(conflict(() => checkSameJob(recordOf({ target: v1, imageIds: ids }, 'job-n'), 'job-n', stricter)).issues.map((issue) => issue.path)).toEqual(['options.notFoundThreshold']);
+  });
+
   it('tells two lists of IDs apart by their content, order included', () => {
     // Act
     const one = jobContent(parseCleanupJob({ target: v1, imageIds: ids }));

@@ -103,6 +103,16 @@ describe('runDeletePass', () => {
     expect(skipped[0]?.errorMessage).toMatch(/not-found threshold/);
   });
 
+  it('once the service refused the job as a whole, settles the rest at once: valid IDs skipped SERVICE_REFUSED', async () => {
+    const { result, recorded, chunks } = await run(values, { stopAfterChunks: 1, stopWith: 'service_refused' });
+    expect(result).toEqual({ settledThrough: Number.POSITIVE_INFINITY, stoppedBy: 'service_refused' });
+    expect(chunks).toHaveLength(1);
+    expect(recorded).toHaveLength(7);
+    const skipped = recorded.filter((r) => r.outcome === 'skipped');
+    expect(skipped.map((r) => [r.position, r.errorCode])).toEqual([[5, 'SERVICE_REFUSED'], [6, 'SERVICE_REFUSED'], [7, 'SERVICE_REFUSED']]);
+    expect(skipped[0]?.errorMessage).toMatch(/refused the job as a whole/);
+  });
+
   it('resumed, reports nothing before resumeAfter but still knows its IDs (a repeat after it is a duplicate)', async () => {
     const { recorded, chunks } = await run(values, { resumeAfter: 3 });
     expect(recorded.map((r) => [r.position, r.outcome])).toEqual([[4, 'duplicate'], [5, 'deleted'], [6, 'deleted'], [7, 'deleted']]);
