@@ -31,6 +31,8 @@ export const jobCheckpointSchema = z.object({
   notFoundThreshold: z.object({ attempted: count, notFound: count }).optional(),
   /** An invocation of this job crashed before its first checkpoint: the not-found threshold stays off for the job's life (lib/job/runJob.ts). */
   afterCrash: z.boolean().optional(),
+  /** An invocation resumed from this checkpoint and has not saved since: what it deleted past `resumeAfter` is unconfirmed until it does. */
+  attemptOpen: z.boolean().optional(),
   latency: z.object({ buckets: z.array(count), count, maxMs: z.number() }),
   startedAt: z.number(),
 });

@@ -18,7 +18,7 @@ import type { JobStop, JobSummary } from '../report/jobSummary.js';
 import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { ReportStreams } from '../report/ReportStreams.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
-import { readCheckpoint, writeCheckpoint } from './jobCheckpoint.js';
+import { readCheckpoint, writeCheckpoint, type JobCheckpoint } from './jobCheckpoint.js';
 import type { JobSource } from './prepareJobSource.js';
 import { manifestChangedEnding, wholeJobStop, type JobWideStop, type OwnCrossing } from './wholeJobStop.js';
 import { ResumedScreen } from './ResumedScreen.js';
@@ -69,6 +69,9 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   const { chunkSize, maxInFlight, dryRun } = options;
   const startedAt = checkpoint?.startedAt ?? prepared.startedAt;
   logger.info(checkpoint ? 'job continues' : 'job started', { trigger, target: source.target, entries: source.entryCount, invocation, resumeAfter: checkpoint?.resumeAfter ?? 0, chunkSize, maxInFlight, dryRun });
+  // Marked before the first delete: an invocation that then dies or throws (its claim released by
+  // `finally`, or never) leaves the mark, so the next one knows what was done past it is unconfirmed.
+  if (checkpoint !== undefined && checkpoint.attemptOpen !== true && !dryRun) await writeCheckpoint(s3, location.bucket, location.checkpointKey, { ...checkpoint, attemptOpen: true });
 
   const tally = new OutcomeTally(checkpoint?.counts);
   const resumeAfter = checkpoint?.resumeAfter ?? 0;
@@ -76,11 +79,9 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   let changed: ManifestChangedError | undefined;
   const stats = checkpoint ? { ...checkpoint.stats } : createJobStats();
   const threshold = new FailureThreshold(options.failureThreshold, checkpoint?.threshold);
-  // A job taken up before that left no checkpoint crashed (or failed to write its report) after
-  // deleting some of its IDs: finding them gone now is the replay, not a wrong target, so the
-  // not-found threshold is not judged; the bisection budget still bounds what the re-run costs.
-  // Kept in the checkpoint: the continuations of such a re-run find the same IDs gone.
-  const crashedBefore = checkpoint?.afterCrash === true || (controls.seenBefore === true && checkpoint === undefined) || controls.claimTakenOver === true;
+  // After a crash the IDs found gone are the replay's, not a wrong target's: the not-found threshold
+  // is off for the job's life (kept in the checkpoint); the bisection budget still bounds the cost.
+  const crashedBefore = checkpoint?.afterCrash === true || unconfirmedBefore(checkpoint, controls);
   const notFoundOptions = options.notFoundThreshold ?? { minAttempted: config.NOT_FOUND_THRESHOLD_MIN_ATTEMPTED, maxNotFoundRate: config.NOT_FOUND_THRESHOLD_RATE };
   const notFound = new NotFoundThreshold(crashedBefore ? { ...notFoundOptions, maxNotFoundRate: 1 } : notFoundOptions, checkpoint?.notFoundThreshold);
   // A failure no request of the job can pass (ModelArts.4204: isWholeJobFailure) stops it after the chunk that met it.
@@ -209,9 +210,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
     : crossed === 'failure_threshold' && threshold.crossed !== undefined ? { kind: crossed, ...threshold.crossed, crossing: threshold.crossed.reason } : undefined;
   if (own !== undefined) controls.onCrossed?.(own);
   await assembleReport(s3, location, invocation);
-  // Taken up before and nothing saved, or a claim never released (a crash): what that invocation
-  // deleted after the checkpoint is unknown.
-  const unconfirmed = (controls.seenBefore === true && checkpoint === undefined) || controls.claimTakenOver === true;
+  const unconfirmed = unconfirmedBefore(checkpoint, controls);
   const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts, unconfirmed) : facts(pass.stoppedBy === undefined ? undefined : wholeJobStop(pass.stoppedBy, own?.kind === pass.stoppedBy ? own : undefined, external)));
   await writeJobSummary(s3, location, summary, logger);
   await deletePartFiles(s3, location, invocation);
@@ -222,14 +221,17 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
 
 // The ending of a job whose pinned manifest version is gone: what earlier invocations settled, and
 // every entry never read counted skipped (it has no line in the report files: its ID is unknown).
+// Whether an earlier invocation may have deleted past what was saved: it saved nothing, it resumed and never saved again, or it kept its claim.
+function unconfirmedBefore(checkpoint: JobCheckpoint | undefined, controls: RunControls): boolean {
+  return (checkpoint === undefined && controls.seenBefore === true) || checkpoint?.attemptOpen === true || controls.claimTakenOver === true;
+}
+
 function changedFacts(error: ManifestChangedError, counts: Readonly<OutcomeCounts>, entries: number, resumeAfter: number, facts: (stop: JobStop, counts: Readonly<OutcomeCounts>) => SummaryFacts, unconfirmed: boolean): SummaryFacts {
   const ending = manifestChangedEnding(error, counts, entries, resumeAfter, unconfirmed);
   return facts(ending.stop, ending.counts);
 }
 
-
-// The job's entries, or none when its pinned manifest version is gone at the first read (before
-// any entry, so before any delete of this invocation): `onChanged` is told, and the run ends the job.
+// The job's entries, or none when its pinned version is gone at the first read (before any delete): `onChanged` is told.
 async function* pinnedEntries(source: JobSource, onChanged: (error: ManifestChangedError) => void): AsyncGenerator<JobEntry> {
   const iterator = source.entries()[Symbol.asyncIterator]();
   try {

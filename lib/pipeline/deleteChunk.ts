@@ -133,6 +133,7 @@ export function createChunkDeleter(deps: ChunkDeleterDeps): ChunkDeleter {
       refused += 1;
       const { failure } = result;
       if (group.refs.length > 1 && isBisectable(failure)) split(group, failure);
+      else if (group.refs.length > 1 && isAlreadyGone(failure)) place(group.refs.map((ref) => wholeBatchNotFound(ref, failure, group.refs.length)));
       else place(group.refs.map((ref) => fromFailure(ref, failure)));
     }
     return outcomes;
@@ -154,6 +155,12 @@ function fromItems(refs: readonly ImageRef[], items: Extract<DeleteBatchResult, 
 function fromFailure(ref: ImageRef, failure: ServiceFailure): OutcomeRecord {
   if (isAlreadyGone(failure)) return { imageId: ref.id, position: ref.position, outcome: 'already_deleted' };
   return { imageId: ref.id, position: ref.position, outcome: 'failed', errorCode: failure.code, errorMessage: failure.message };
+}
+
+// An ID of a batch refused "not found" as a whole, not to be split: the answer names no ID, so only
+// a lone ID may be called gone; each of a bigger batch is unresolved (a re-run settles it).
+function wholeBatchNotFound(ref: ImageRef, refusal: ServiceFailure, size: number): OutcomeRecord {
+  return { imageId: ref.id, position: ref.position, outcome: 'failed', errorCode: NOT_FOUND_UNRESOLVED, errorMessage: `state unknown: its batch of ${size} was refused as not found as a whole (${refusal.code}: ${refusal.message}), which names no ID; it was not deleted and may still exist: re-run it` };
 }
 
 // An ID of a refused batch that the budget did not reach alone: not deleted (a refused v1 batch

@@ -111,7 +111,7 @@ export async function finishAbandonedJob(request: JobRequest & { identity: JobId
     await assembleReport(s3, location, invocation);
     const now = clock.now();
     if (changed !== undefined) deps.logger.warn('manifest changed while its job ran: the job given up ends with what it did', { jobId: identity.jobId, manifest: changed.manifest });
-    const ending = changed === undefined ? undefined : manifestChangedEnding(changed, tally.counts, source.entryCount, readThrough);
+    const ending = changed === undefined ? undefined : manifestChangedEnding(changed, tally.counts, source.entryCount, readThrough, true);
     const summary = buildJobSummary({
       jobId: identity.jobId,
       jobIdSource: identity.source,

@@ -67,7 +67,8 @@ export async function giveUpJob(request: JobRequest & { identity: JobIdentity },
       const given = await giveUpPart(plan.jobId, part, why, request.trigger, deps, owner, plan);
       if (given.kind === 'settled' && (given.completion.kind === 'assembled' || given.completion.kind === 'already_complete')) summary = given.completion.summary;
     }
-    if (summary !== undefined) return { kind: 'finished', summary };
+    // Another invocation assembling the job writes its summary: never a rejected.json beside it.
+    return summary === undefined ? { kind: 'split', parts: plan.parts.length } : { kind: 'finished', summary };
   }
 
   // The record is written at the first claim, before any delete: without one, nothing of the job was deleted.

@@ -3,7 +3,7 @@ import { s3Uri } from '../aws/s3Uri.js';
 import { JobInProgressError, JobValidationError, type ValidationIssue } from '../core/errors.js';
 import { readCheckpoint } from '../job/jobCheckpoint.js';
 import type { JobIdentity } from '../job/jobIdentity.js';
-import type { ManifestVersion } from '../job/jobRecord.js';
+import { readJobRecord, type ManifestVersion } from '../job/jobRecord.js';
 import { runCleanupJob } from '../job/runCleanupJob.js';
 import { sendWorkMessage } from '../job/sendWorkMessage.js';
 import type { CleanupDeps, InvocationBudget } from '../job/types.js';
@@ -210,7 +210,9 @@ async function quarantine(pending: Pending, failures: PendingFailures, trigger: 
     const finished = await finishAbandonedJob({ input: jobOf(pending), trigger, access: { allowPending: true }, identity, manifestVersion: pending.version }, { cause: 'quarantined', code: 'QUARANTINED', reason: `quarantined: ${message}` }, deps, owner);
     if (finished.kind === 'finished' || finished.kind === 'complete') report = finished.summary.report.summary;
   }
-  report ??= await reportRefusal(deps, identity.jobId, { ...trigger, manifest: s3Uri(pending.bucket, key) }, { code: 'QUARANTINED', message: `Quarantined: ${message}`, issues: [{ path: 'manifest', message }] });
+  // The record is written at the first claim, before any delete: with one and nothing saved, a run may have deleted some IDs.
+  const said = (await readJobRecord(s3, location)) === undefined ? `${message}; no run took it up, so nothing of it was deleted` : `${message}; a run took it up and saved nothing, so it may have deleted some IDs: dropping the file again settles them (IDs gone end already_deleted)`;
+  report ??= await reportRefusal(deps, identity.jobId, { ...trigger, manifest: s3Uri(pending.bucket, key) }, { code: 'QUARANTINED', message: `Quarantined: ${said}`, issues: [{ path: 'manifest', message: said }] });
   const moved = await move(pending, deps, layout.failed, report);
   await failures.end(false);
   return { status: 'failed', manifestKey: key, jobId: identity.jobId, report, error: message, ...moved };

@@ -12,6 +12,7 @@ import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
 import { crashSwitch } from '../support/crashSwitch.js';
+import { failingS3 } from '../support/failingS3.js';
 import { readResults } from '../support/readResults.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { testBudget } from '../support/testBudget.js';
@@ -107,7 +108,7 @@ describe('1. the manifest is replaced between invocations', () => {
     const cut = await runCleanupJob(job, { type: 'queue', source: 'crash-replaced-1' }, deps, cutAfter(clock, 10), { continuation: false });
     const resumeAfter = cut.summary.continuation!.resumeAfter;
     const dying = crashSwitch({ s3: stack.s3, sqs: stack.sqs, modelArts: deps.modelArts });
-    dying.crashBefore(1);
+    dying.crashBefore(2);
     await expect(continueCleanupJob('crash-replaced-manifest', { ...deps, s3: dying.s3, modelArts: dying.modelArts }, cutAfter(clock, 5), { continuation: false })).rejects.toThrow(/injected crash/);
     const deletedByCrashed = old.slice(resumeAfter).filter((id) => !stack.emulator.labellingJobImages(PROJECT, '402').has(id));
     expect(deletedByCrashed.length).toBeGreaterThan(0);
@@ -121,6 +122,32 @@ describe('1. the manifest is replaced between invocations', () => {
     expect(summary.status).toBe('stopped_manifest_changed');
     expect(summary.counts).toMatchObject({ received: 300, deleted: resumeAfter, failed: 300 - resumeAfter, skipped: 0 });
     await assessAgreesWithStore(summary, stack.emulator.labellingJobImages(PROJECT, '402'));
+  });
+
+  it('after an invocation that threw past the checkpoint (its claim released), the lines not reached are failed (unconfirmed), never skipped', async () => {
+    // Prepare: cut after about 100 lines; the next invocation deletes more, then cannot write its
+    // part files (an S3 outage, injected by a wrapper: fauxqs cannot fail one write), so it throws
+    // and its claim is released by `finally`: no takeover tells the next one.
+    const old = imageIds('thrown-replaced-old', 300);
+    stack.emulator.seedLabellingJob(PROJECT, '403', old);
+    const manifest = await putManifest('uploads/r3.txt', old);
+    const { deps, clock } = virtualDeps();
+    const job = { jobId: 'thrown-replaced-manifest', target: { projectId: PROJECT, dataAnnotationId: '403' }, manifest, options: { chunkSize: 10, maxInFlight: 1 } };
+    const cut = await runCleanupJob(job, { type: 'queue', source: 'thrown-replaced-1' }, deps, cutAfter(clock, 10), { continuation: false });
+    const resumeAfter = cut.summary.continuation!.resumeAfter;
+    const broken = failingS3(stack.s3, 'reports/thrown-replaced-manifest/parts/');
+    broken.failWrite(0);
+    await expect(continueCleanupJob('thrown-replaced-manifest', { ...deps, s3: broken.s3 }, cutAfter(clock, 5), { continuation: false })).rejects.toThrow();
+    expect(old.slice(resumeAfter).some((id) => !stack.emulator.labellingJobImages(PROJECT, '403').has(id))).toBe(true);
+    await putManifest('uploads/r3.txt', imageIds('thrown-replaced-new', 300));
+
+    // Act: the redelivery.
+    const { summary } = await continueCleanupJob('thrown-replaced-manifest', deps, cutAfter(clock, 1000), { continuation: false });
+
+    // Assess
+    expect(summary.status).toBe('stopped_manifest_changed');
+    expect(summary.counts).toMatchObject({ received: 300, deleted: resumeAfter, failed: 300 - resumeAfter, skipped: 0 });
+    await assessAgreesWithStore(summary, stack.emulator.labellingJobImages(PROJECT, '403'));
   });
 
   it('a manifest deleted between invocations ends the job the same way', async () => {

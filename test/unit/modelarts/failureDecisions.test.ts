@@ -159,12 +159,12 @@ describe('failure decisions, per code (status 400)', () => {
     }
   });
 
-  it('settles a v1 batch refused as not found with 404 as already_deleted, without bisecting it', async () => {
+  it('does not bisect a v1 batch refused as not found with 404, and calls none of its IDs gone: the answer concerns the target, not an ID', async () => {
     // Act
     const chunk = await chunkDecisions({ failureClass: classifyResponse(404, 'ModelArts.4420'), status: 404, code: 'ModelArts.4420', message: 'not found' });
 
-    // Assess
-    expect(chunk).toEqual({ retry: false, bisect: false, outcomes: ['already_deleted'], throttledCounted: false });
+    // Assess: unresolved (failed NOT_FOUND_UNRESOLVED), so a re-run lists them.
+    expect(chunk).toEqual({ retry: false, bisect: false, outcomes: ['failed'], throttledCounted: false });
   });
 
   it('retries a whole-request code that arrives with a 5xx status, and does not bisect it', async () => {
@@ -203,11 +203,13 @@ describe('failure decisions over every class, status and code (combinations incl
     for (const status of STATUSES) {
       for (const code of codes) {
         const failure: ServiceFailure = { failureClass, code, message: 'refused', ...(status === undefined ? {} : { status }) };
+        const bisect = (failureClass === 'permanent' || failureClass === 'already_gone')
+          && !(status !== undefined && WHOLE_REQUEST_STATUSES.has(status)) && !WHOLE_REQUEST_CODES.has(code);
         const expected = {
           retry: failureClass === 'throttled' || failureClass === 'transient',
-          bisect: (failureClass === 'permanent' || failureClass === 'already_gone')
-            && !(status !== undefined && WHOLE_REQUEST_STATUSES.has(status)) && !WHOLE_REQUEST_CODES.has(code),
-          outcomes: [failureClass === 'already_gone' ? 'already_deleted' : 'failed'],
+          bisect,
+          // Only an ID refused alone is known gone: a batch refused "not found" as a whole, not split, is unresolved.
+          outcomes: [failureClass === 'already_gone' && bisect ? 'already_deleted' : 'failed'],
           throttledCounted: failureClass === 'throttled',
         };
 

@@ -493,6 +493,21 @@ describe('createChunkDeleter', () => {
     expect(stats.requests).toBe(1);
   });
 
+  it('calls no ID of a batch refused "not found" as a whole (not split) gone: each is unresolved; a lone ID is already_deleted', async () => {
+    // Prepare: an HTTP 404 answer about the whole request names no ID.
+    const wholeNotFound: ServiceFailure = { failureClass: 'already_gone', status: 404, code: 'ModelArts.4420', message: 'not found', wholeRequest: true };
+    const { deleteChunk } = deleterWith(scriptedClient(batchFailed(wholeNotFound), batchFailed(wholeNotFound)));
+
+    // Act
+    const batch = await deleteChunk(refsOf(3));
+    const lone = await deleteChunk(refsOf(1));
+
+    // Assess
+    expect(batch.map((o) => [o.outcome, o.errorCode])).toEqual(Array.from({ length: 3 }, () => ['failed', 'NOT_FOUND_UNRESOLVED']));
+    expect(batch[0]?.errorMessage).toMatch(/state unknown: its batch of 3 was refused as not found as a whole/);
+    expect(lone.map((o) => o.outcome)).toEqual(['already_deleted']);
+  });
+
   it('passes the target to the client', async () => {
     // Prepare
     const targets: CleanupTarget[] = [];
