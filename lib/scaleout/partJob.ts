@@ -1,3 +1,7 @@
+import type { JobIdentity } from '../job/jobIdentity.js';
+import type { JobRequest } from '../job/prepareJob.js';
+import type { TriggerInfo } from '../report/jobSummary.js';
+import { partJobId, type ScaleOutLayout } from './scaleOutLayout.js';
 import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
 
 /**
@@ -18,5 +22,22 @@ export function partJob(plan: ScaleOutPlan, part: number, bucket: string): unkno
     target,
     manifest: `s3://${bucket}/${entry.key}`,
     options: { chunkSize, maxInFlight, dryRun, failureThreshold, ...(notFoundThreshold === undefined ? {} : { notFoundThreshold }), confirmEntries: entry.entries, scaleOut: false },
+  };
+}
+
+/**
+ * The request that prepares a part as a job of its own — its id, its report folder under the job,
+ * its plan manifest — for its worker and for the dead-letter handler alike. Its options are the
+ * job's, resolved when the job was admitted: a later change of the deployment's limits does not
+ * strand it.
+ */
+export function partRequest(plan: ScaleOutPlan, part: number, layout: ScaleOutLayout, trigger: TriggerInfo): JobRequest & { identity: JobIdentity } {
+  return {
+    input: partJob(plan, part, layout.job.bucket),
+    trigger,
+    access: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
+    identity: { jobId: partJobId(plan.jobId, part), source: plan.jobIdSource },
+    location: layout.partLocation(part),
+    admitted: true,
   };
 }

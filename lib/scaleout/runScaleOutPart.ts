@@ -14,9 +14,9 @@ import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
 import type { PartProgress } from './partProgressSchema.js';
-import { partJob } from './partJob.js';
+import { partRequest } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
-import { partJobId, scaleOutLayout } from './scaleOutLayout.js';
+import { scaleOutLayout } from './scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { stopMarkerSchema, type StopMarker } from './stopMarkerSchema.js';
 import { writeJobProgress } from './writeJobProgress.js';
@@ -86,16 +86,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
 
   let result: CleanupResult;
   try {
-    // The part is a job of its own: its id, its report folder under the job, its plan manifest.
-    const prepared = await prepareJob({
-      input: partJob(plan, part, layout.job.bucket),
-      trigger,
-      access: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
-      identity: { jobId: partJobId(jobId, part), source: plan.jobIdSource },
-      location: layout.partLocation(part),
-      // The part's options are the job's, resolved when it was admitted: a later change of the deployment's limits does not strand it.
-      admitted: true,
-    }, deps);
+    // The part is a job of its own (lib/scaleout/partJob.ts).
+    const prepared = await prepareJob(partRequest(plan, part, layout, trigger), deps);
     result = prepared.kind === 'complete'
       ? prepared.result
       : await executeJob(prepared.job, deps, budget, {

@@ -6,8 +6,8 @@ import type { TriggerInfo } from '../report/jobSummary.js';
 import { reportLocation } from '../report/ReportLocation.js';
 import { completeScaleOutJob, type CompletionOutcome } from '../scaleout/completeScaleOutJob.js';
 import type { PartProgress } from '../scaleout/partProgressSchema.js';
-import { partJob } from '../scaleout/partJob.js';
-import { partJobId, scaleOutLayout } from '../scaleout/scaleOutLayout.js';
+import { partRequest } from '../scaleout/partJob.js';
+import { scaleOutLayout } from '../scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from '../scaleout/scaleOutPlanSchema.js';
 import { finishAbandonedJob, type AbandonCause, type AbandonOutcome } from './finishAbandonedJob.js';
 
@@ -36,16 +36,9 @@ export async function giveUpPart(jobId: string, part: number, why: AbandonCause,
   const known = plan ?? (await readS3Json(s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema));
   if (known === undefined) return { kind: 'no_such_part', reason: `job ${jobId} has no plan at ${s3Uri(layout.job.bucket, layout.planKey)}` };
   const entry = known.parts[part - 1];
-  if (entry === undefined) return { kind: 'no_such_part', reason: `job ${jobId} has parts 1 to ${known.parts.length}; got ${part}` };
+  if (entry === undefined || entry.part !== part) return { kind: 'no_such_part', reason: `job ${jobId} has parts 1 to ${known.parts.length}; got ${part}` };
 
-  const settled = await finishAbandonedJob({
-    input: partJob(known, part, layout.job.bucket),
-    trigger,
-    access: { planParts: { bucket: layout.job.bucket, prefix: layout.planPrefix } },
-    identity: { jobId: partJobId(jobId, part), source: known.jobIdSource },
-    location: layout.partLocation(part),
-    admitted: true,
-  }, why, deps, owner, true);
+  const settled = await finishAbandonedJob(partRequest(known, part, layout, trigger), why, deps, owner, true);
   // Its own part manifest unreadable: nothing truthful to write; the message comes back (and alarms).
   if (settled.kind === 'unreadable') throw settled.error;
   if (settled.kind === 'finished' || settled.kind === 'complete') {
