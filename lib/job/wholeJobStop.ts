@@ -3,7 +3,10 @@ import type { OutcomeCounts } from '../pipeline/outcome.js';
 import type { JobStop } from '../report/jobSummary.js';
 
 /** What stops a whole job (every part of a split job): a threshold, or the service refusing the job as a whole. */
-export type JobWideStop = 'failure_threshold' | 'not_found_threshold' | 'service_refused';
+export const JOB_WIDE_STOPS = ['failure_threshold', 'not_found_threshold', 'service_refused'] as const;
+
+/** One of {@link JOB_WIDE_STOPS}. */
+export type JobWideStop = (typeof JOB_WIDE_STOPS)[number];
 
 /** What a job itself crossed: which stop, in the threshold's (or the refusal's) own words, its figures, and the service's code for a refusal. */
 export interface OwnCrossing {
@@ -22,7 +25,8 @@ interface PartCrossing {
   code?: string;
 }
 
-const STOPPED_AT: Readonly<Record<JobWideStop, string>> = {
+/** How each job-wide stop reads in a stop reason ("stopped …"), for a job and for a split job's assembly. */
+export const STOPPED_AT: Readonly<Record<JobWideStop, string>> = {
   failure_threshold: 'at the failure threshold',
   not_found_threshold: 'at the not-found threshold (a wrong target, or IDs deleted already)',
   service_refused: 'at once: the service refused the job as a whole',

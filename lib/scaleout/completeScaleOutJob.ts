@@ -2,6 +2,7 @@ import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { claimLease } from '../aws/claimLease.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import type { CleanupDeps } from '../job/types.js';
+import { STOPPED_AT } from '../job/wholeJobStop.js';
 import { createJobStats } from '../pipeline/jobStats.js';
 import { DELETE_OUTCOMES } from '../pipeline/outcome.js';
 import { concatenateReports } from '../report/assembleReport.js';
@@ -118,12 +119,6 @@ function abandonedStop(abandoned: readonly number[], parts: number, failed: numb
 
 // The statuses of a part that a stop of the whole job ended.
 const STOPPED: ReadonlySet<JobSummary['status']> = new Set(['stopped_failure_threshold', 'stopped_not_found', 'stopped_service_refused']);
-
-const STOPPED_AT: Readonly<Record<NonNullable<StopMarker['kind']>, string>> = {
-  failure_threshold: 'at the failure threshold',
-  not_found_threshold: 'at the not-found threshold (a wrong target, or IDs deleted already)',
-  service_refused: 'at once: the service refused the job as a whole',
-};
 
 // The part that stopped the job (stop.json: its kind, the failure threshold when it has none), and what that cost the rest of the job.
 function thresholdStop(stop: StopMarker, parts: number, stoppedParts: number, skippedIds: number): JobStop {

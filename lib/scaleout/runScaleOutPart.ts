@@ -6,7 +6,7 @@ import { canonicalJson } from '../job/jobIdentity.js';
 import { readJobRecord, type JobRecord } from '../job/jobRecord.js';
 import { prepareJob } from '../job/prepareJob.js';
 import { executeJob } from '../job/runCleanupJob.js';
-import type { OwnCrossing } from '../job/wholeJobStop.js';
+import { JOB_WIDE_STOPS, type OwnCrossing } from '../job/wholeJobStop.js';
 import type { CleanupDeps, CleanupResult, InvocationBudget } from '../job/types.js';
 import type { OutcomeCounts } from '../pipeline/outcome.js';
 import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
@@ -32,7 +32,7 @@ export interface ScaleOutPartResult {
 }
 
 // The stops that end every part of a split job: a part meeting one writes stop.json.
-const WHOLE_JOB_STOPS: ReadonlySet<string> = new Set(['failure_threshold', 'not_found_threshold', 'service_refused']);
+const WHOLE_JOB_STOPS: ReadonlySet<string> = new Set(JOB_WIDE_STOPS);
 
 // Progress of a running part, and the stop marker, every this often.
 const PROGRESS_INTERVAL_MS = 10_000;

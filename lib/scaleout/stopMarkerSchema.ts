@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_WIDE_STOPS } from '../job/wholeJobStop.js';
 
 /**
  * `stop.json` of a split job: the part that stopped the whole job, why, and what stopped it — the
@@ -9,7 +10,7 @@ export const stopMarkerSchema = z.object({
   part: z.number().int().min(1),
   reason: z.string(),
   at: z.iso.datetime(),
-  kind: z.enum(['failure_threshold', 'not_found_threshold', 'service_refused']).optional(),
+  kind: z.enum(JOB_WIDE_STOPS).optional(),
   code: z.string().optional(),
 });
 
