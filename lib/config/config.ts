@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { toValidationIssues } from '../core/zodIssues.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../modelarts/limits.js';
 import { parseExtraErrorCodes } from '../modelarts/parseExtraErrorCodes.js';
+import type { QueueAddress } from '../aws/resolveQueueUrl.js';
 import { TargetAllowList } from './TargetAllowList.js';
 
 const positiveInt = (fallback: number, max?: number) => {
@@ -101,8 +102,14 @@ export const configSchema = z.object({
   SCALE_OUT_PART_SIZE: positiveInt(100_000, 10_000_000),
   // Set by Lambda (MiB): how many entries an unsplit job may hold (lib/job/unsplitCapacity.ts); unset off Lambda: no bound.
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number({ error: 'expected the memory size in MB' }).int('expected a whole number').positive('expected a number above 0').optional(),
-  // Where a job cut by the Lambda deadline sends its continuation; unset: re-invoke the same job to resume.
+  // Where a job cut by the Lambda deadline sends its continuation (and a split job its parts); unset: re-invoke the same job to resume.
   WORK_QUEUE_URL: z.url({ error: 'expected the work queue URL' }).optional(),
+  // The same queue by name, its URL looked up at the first send (lib/aws/resolveQueueUrl.ts): what serverless.yml sets,
+  // since a name is known offline and the URL (it holds the account id) is not. WORK_QUEUE_URL wins when both are set.
+  WORK_QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/, 'expected an SQS queue name: up to 80 letters, digits, hyphens and underscores')
+    .optional(),
   // Manifests are read from this bucket only (safety for an irreversible delete); unset: no manifests.
   MANIFEST_BUCKET: z.string().min(3, 'expected the name of the S3 bucket for manifests').optional(),
   // Unset means the whole bucket; `pending/`, `done/`, `failed/` and `claims/` live under it.
@@ -129,4 +136,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(toValidationIssues(parsed.error));
   return Object.freeze(parsed.data);
+}
+
+/**
+ * The work queue of this configuration: `WORK_QUEUE_URL`, else `WORK_QUEUE_NAME` (its URL looked up
+ * at the first send), else none (continuations and splits are off).
+ */
+export function workQueueAddress(config: Pick<Config, 'WORK_QUEUE_URL' | 'WORK_QUEUE_NAME'>): QueueAddress | undefined {
+  if (config.WORK_QUEUE_URL !== undefined) return config.WORK_QUEUE_URL;
+  return config.WORK_QUEUE_NAME === undefined ? undefined : { queueName: config.WORK_QUEUE_NAME };
 }

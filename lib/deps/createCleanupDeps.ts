@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { systemClock } from '../core/clock.js';
-import type { Config } from '../config/config.js';
+import { workQueueAddress, type Config } from '../config/config.js';
 import { createAuthFromConfig, type AuthFromConfigDeps } from './createAuthFromConfig.js';
 import { createModelArtsClient } from '../modelarts/modelArtsClient.js';
 import { planScaleOut } from '../scaleout/planScaleOut.js';
@@ -40,6 +40,6 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
     ...(overrides.metrics !== undefined ? { metrics: overrides.metrics } : config.POWERTOOLS_METRICS_DISABLED ? {} : { metrics: new Metrics({ namespace: 'ImageCleanup', serviceName: 'image-cleanup' }) }),
     // Only where continuations can be queued. The endpoint is the configured one (AWS_ENDPOINT_URL_SQS
     // locally), not the queue URL's host, which the local stack's queue URLs do not resolve.
-    ...(overrides.sqs !== undefined ? { sqs: overrides.sqs } : config.WORK_QUEUE_URL !== undefined ? { sqs: new SQSClient({ useQueueUrlAsEndpoint: false }) } : {}),
+    ...(overrides.sqs !== undefined ? { sqs: overrides.sqs } : workQueueAddress(config) !== undefined ? { sqs: new SQSClient({ useQueueUrlAsEndpoint: false }) } : {}),
   };
 }

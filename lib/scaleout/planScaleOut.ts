@@ -21,6 +21,7 @@ import { writeJobProgress } from './writeJobProgress.js';
 import { tooBigUnsplit, unsplitEntryCapacity } from '../job/unsplitCapacity.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
 import { completeScaleOutJob } from './completeScaleOutJob.js';
+import { workQueueAddress } from '../config/config.js';
 
 /**
  * Splits a big manifest job into parts run by the work queue's workers (docs/scale-out.md), or
@@ -56,8 +57,9 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise
     return undefined;
   }
   if (option === undefined && fits && source.entryCount <= config.SCALE_OUT_THRESHOLD) return undefined;
-  if (config.WORK_QUEUE_URL === undefined || deps.sqs === undefined) {
-    if (option !== undefined) throw new JobValidationError([{ path: 'options.scaleOut', message: 'splitting a job needs the work queue (WORK_QUEUE_URL), which this deployment does not set' }]);
+  const queue = workQueueAddress(config);
+  if (queue === undefined || deps.sqs === undefined) {
+    if (option !== undefined) throw new JobValidationError([{ path: 'options.scaleOut', message: 'splitting a job needs the work queue (WORK_QUEUE_URL or WORK_QUEUE_NAME), which this deployment does not set' }]);
     if (!fits) throw tooBigUnsplit(source.entryCount, config, 'no_queue');
     logger.warn('job above SCALE_OUT_THRESHOLD runs unsplit: no WORK_QUEUE_URL', { jobId: run.identity.jobId, entries: source.entryCount });
     return undefined;
@@ -76,7 +78,7 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps): Promise
   }
   if (!plan.queued) {
     const bodies = plan.parts.map((part) => JSON.stringify(runPartMessage(plan!.jobId, part.part)));
-    await sendMessageBatches(deps.sqs, config.WORK_QUEUE_URL, bodies);
+    await sendMessageBatches(deps.sqs, queue, bodies);
     plan = { ...plan, queued: true };
     await writeS3Json(s3, location.bucket, layout.planKey, plan);
     await writeJobProgress(s3, layout, plan, deps.clock);

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadConfig } from '../../lib/config/config.js';
+import { loadConfig, workQueueAddress } from '../../lib/config/config.js';
 import { CleanupError } from '../../lib/core/errors.js';
 import { systemClock } from '../../lib/core/clock.js';
 import { readJobRecord } from '../../lib/job/jobRecord.js';
@@ -48,7 +48,7 @@ export async function previewJob(job: Record<string, unknown> & { jobId: string 
   const scaleOut = prepared.job.job.options.scaleOut;
   const partSize = typeof scaleOut === 'object' ? scaleOut.partSize : config.SCALE_OUT_PART_SIZE;
   // planScaleOut's rule (lib/scaleout/planScaleOut.ts): manifest jobs only, forced by the option or above SCALE_OUT_THRESHOLD.
-  const splits = source.manifest !== undefined && scaleOut !== false && (scaleOut !== undefined || source.entryCount > config.SCALE_OUT_THRESHOLD) && config.WORK_QUEUE_URL !== undefined;
+  const splits = source.manifest !== undefined && scaleOut !== false && (scaleOut !== undefined || source.entryCount > config.SCALE_OUT_THRESHOLD) && workQueueAddress(config) !== undefined;
   const lines = [
     `job ${identity.jobId}${record === undefined ? '' : ` — already started (job.json of ${record.createdAt}): sending it again resumes it`}`,
     `  target:      ${targetText}`,

@@ -1,8 +1,13 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { loadConfig } from '../../lib/config/config.js';
+import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
+import { emitJobMetrics } from '../../lib/report/emitJobMetrics.js';
+import { triggerInfoSchema, type JobSummary } from '../../lib/report/jobSummary.js';
 import { LAMBDA_NODE_OPTIONS } from '../../local/stack/lambdaNodeOptions.js';
-import { decideIf, packageService, pseudoFor, resolveArn, type Packaged, type PolicyDocument, type Resource, type Statement, type Template } from './template.js';
+import { decideIf, packageService, pseudoFor, resolveArn, substitute, type Packaged, type PolicyDocument, type Resource, type Statement, type Template } from './template.js';
 
 // The properties these tests read, by resource type: a template is typed only as far as a test looks into it.
 type RoleProperties = { AssumeRolePolicyDocument: PolicyDocument; Policies?: Array<{ PolicyDocument: PolicyDocument }> };
@@ -96,6 +101,16 @@ describe('serverless.yml packaged by osls', () => {
         ALLOWED_TARGETS: '',
         MAX_IDS_PER_JOB: '100000',
       });
+    }
+  });
+
+  it('sets no environment value `serverless invoke local` cannot resolve offline (no Ref, GetAtt or other intrinsic)', () => {
+    for (const name of FUNCTIONS) {
+      const variables = resource<FunctionProperties>(`${logicalId(name)}LambdaFunction`).Properties.Environment.Variables;
+      for (const [key, value] of Object.entries(variables)) expect(typeof value, key).toBe('string');
+      // The work queue by name (its URL looked up at the first send): the queue's own name.
+      expect(variables.WORK_QUEUE_NAME).toBe(resource('WorkQueue').Properties.QueueName);
+      expect(variables).not.toHaveProperty('WORK_QUEUE_URL');
     }
   });
 
@@ -237,7 +252,7 @@ const pendingFlow = {
   [`${M}/failed/*`]: ['s3:PutObject', 's3:PutObjectTagging'],
   [`${M}/claims/*`]: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
 };
-const runsJobs = { 'GetAtt:WorkQueue.Arn': ['sqs:SendMessage'], 'Ref:ModelArtsCredentialsSecret': ['secretsmanager:GetSecretValue'] };
+const runsJobs = { 'GetAtt:WorkQueue.Arn': ['sqs:GetQueueUrl', 'sqs:SendMessage'], 'Ref:ModelArtsCredentialsSecret': ['secretsmanager:GetSecretValue'] };
 const consumes = (queue: string) => ({ [`GetAtt:${queue}.Arn`]: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'] });
 const EXPECTED: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
   manual: { ...logs('manual'), ...reports, ...readManifests, ...runsJobs },
@@ -248,7 +263,7 @@ const EXPECTED: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
     ...readManifests,
     ...pendingFlow,
     ...runsJobs,
-    'GetAtt:WorkQueue.Arn': ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+    'GetAtt:WorkQueue.Arn': ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
   },
   // Reports, and a dead-lettered notification's pending manifest moved as the schedule moves it;
   // no ModelArts credentials and no work queue (lib/triggers/processDeadLetters.ts).
@@ -332,5 +347,104 @@ describe('alarms', () => {
     for (const alarm of alarms(template)) expect(decideIf(template, alarm.AlarmActions)).toBeUndefined();
     expect(alarms(china)).toHaveLength(6);
     for (const alarm of alarms(china)) expect(decideIf(china, alarm.AlarmActions)).toEqual([ALARM_TOPIC]);
+  });
+});
+
+// What the code emits as EMF: each job's metrics from the functions' own Metrics instance
+// (lib/deps/createCleanupDeps.ts), for every trigger type, read from the lines it writes.
+type EmfLine = { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> }; [key: string]: unknown };
+const metricKey = (namespace: string, name: string, dimensions: Record<string, unknown>) =>
+  `${namespace}|${name}|${Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${String(v)}`).join(',')}`;
+
+function emittedMetrics(): Set<string> {
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  delete process.env.POWERTOOLS_METRICS_DISABLED; // vitest.config.ts turns metrics off for every test
+  try {
+    const lines: EmfLine[] = [];
+    for (const type of triggerInfoSchema.shape.type.options) {
+      const { metrics } = createCleanupDeps(loadConfig({ REPORT_BUCKET: 'reports', MODELARTS_ENDPOINT: 'http://127.0.0.1:1' }));
+      Object.assign(metrics as unknown as { console: unknown }, { console: { log: (line: string) => lines.push(JSON.parse(line) as EmfLine), warn: () => undefined } });
+      const summary = { trigger: { type }, counts: { deleted: 1, already_deleted: 1, failed: 1, invalid: 1 }, requests: 1, throttled: 1 } as unknown as JobSummary;
+      emitJobMetrics(metrics as Metrics, summary, [12]);
+    }
+    const keys = new Set<string>();
+    for (const line of lines) {
+      for (const { Namespace, Dimensions, Metrics: names } of line._aws.CloudWatchMetrics) {
+        for (const set of Dimensions) for (const { Name } of names) keys.add(metricKey(Namespace, Name, Object.fromEntries(set.map((d) => [d, line[d]]))));
+      }
+    }
+    return keys;
+  } finally {
+    if (disabled !== undefined) process.env.POWERTOOLS_METRICS_DISABLED = disabled;
+  }
+}
+
+type Widget = { type: string; properties: { region: string; stat?: string; metrics: unknown[][] } };
+type MetricLine = { key: string; namespace: string; name: string; dimensions: Record<string, string>; stat: string | undefined };
+
+describe('dashboard', () => {
+  const widgets = (t: Template, region = 'eu-west-1') => {
+    const [dashboard] = ofType<{ DashboardName: string; DashboardBody: unknown }>(t, 'AWS::CloudWatch::Dashboard');
+    return (JSON.parse(substitute(dashboard![1].Properties.DashboardBody, pseudoFor(region))) as { widgets: Widget[] }).widgets;
+  };
+  // Every metric line of every widget ([namespace, name, dimension, value, …, options?]); expressions left out.
+  const lines = (t: Template, region?: string): MetricLine[] =>
+    widgets(t, region).flatMap((widget) =>
+      widget.properties.metrics
+        .filter((line) => typeof line[0] === 'string')
+        .map((line) => {
+          const options = (typeof line.at(-1) === 'object' ? line.at(-1) : {}) as { stat?: string };
+          const [namespace, name, ...rest] = line.filter((part): part is string => typeof part === 'string');
+          const dimensions = Object.fromEntries(Array.from({ length: rest.length / 2 }, (_, i) => [rest[2 * i]!, rest[2 * i + 1]!]));
+          return { key: metricKey(namespace!, name!, dimensions), namespace: namespace!, name: name!, dimensions, stat: options.stat ?? widget.properties.stat };
+        }),
+    );
+
+  it('is one CloudWatch dashboard named after the stage, its name and URL exported', () => {
+    const dashboards = ofType<{ DashboardName: string }>(template, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]![1].Properties.DashboardName).toBe('image-cleanup-ci');
+    const outputs = (template as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(outputs.DashboardName!.Value).toEqual({ Ref: dashboards[0]![0] });
+    expect(JSON.stringify(outputs.DashboardUrl!.Value)).toContain('#dashboards/dashboard/${Dashboard}');
+    for (const widget of widgets(template)) expect(widget.properties.region).toBe('eu-west-1');
+    for (const widget of widgets(china, 'cn-north-1')) expect(widget.properties.region).toBe('cn-north-1');
+  });
+
+  it('charts only metrics the code emits, with its namespace and dimensions, and every one it emits', () => {
+    const emitted = emittedMetrics();
+    const own = lines(template).filter((line) => !line.namespace.startsWith('AWS/'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const line of own) expect(emitted, line.key).toContain(line.key);
+    expect(new Set(own.map((line) => line.key))).toEqual(emitted);
+  });
+
+  it('charts the chunk latency at p50 and p99 for every trigger', () => {
+    for (const type of triggerInfoSchema.shape.type.options) {
+      const stats = lines(template).filter((line) => line.name === 'ChunkLatency' && line.dimensions.trigger === type).map((line) => line.stat);
+      expect(stats.sort()).toEqual(['p50', 'p99']);
+    }
+  });
+
+  it("charts the depth of the work queue and of the dead-letter queue, by the queues' own names", () => {
+    const depth = lines(template).filter((line) => line.namespace === 'AWS/SQS' && line.name === 'ApproximateNumberOfMessagesVisible');
+    expect(depth.map((line) => line.dimensions)).toEqual([{ QueueName: 'GetAtt:WorkQueue.QueueName' }, { QueueName: 'GetAtt:DeadLetterQueue.QueueName' }]);
+    for (const line of lines(template).filter((l) => l.namespace === 'AWS/SQS')) expect(template.Resources[line.dimensions.QueueName!.split(':')[1]!.split('.')[0]!]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it.each(FUNCTIONS)('charts the errors, throttles and duration of the %s function', (name) => {
+    const of = lines(template).filter((line) => line.namespace === 'AWS/Lambda' && line.dimensions.FunctionName === `Ref:${logicalId(name)}LambdaFunction`);
+    expect(new Set(of.map((line) => line.name))).toEqual(new Set(['Errors', 'Throttles', 'Duration']));
+  });
+
+  it('sums per outcome only metrics the widget has, by their ids', () => {
+    for (const widget of widgets(template)) {
+      const ids = new Set(widget.properties.metrics.map((line) => (line.at(-1) as { id?: string }).id).filter((id) => id !== undefined));
+      for (const line of widget.properties.metrics) {
+        const expression = (line[0] as { expression?: string }).expression;
+        if (expression === undefined) continue;
+        for (const id of expression.match(/[a-z][a-z_]*(?=[,\]])/g) ?? []) expect(ids, `${expression}: ${id}`).toContain(id);
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,34 @@ export interface Packaged {
 
 const root = new URL('../../', import.meta.url);
 
+// serverless-esbuild builds in the service's own folder (.esbuild/), for `osls package` and
+// `osls invoke local` alike: the test files that run them (in parallel) take turns.
+const BUILD_LOCK = join(tmpdir(), 'image-cleanup-osls-build.lock');
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Runs `run` while holding the lock of the service folder's build (a directory: mkdir is atomic
+ * across processes). A lock left by a killed run is taken over once older than any build takes.
+ */
+export async function oneBuildAtATime<T>(run: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      await mkdir(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const since = await stat(BUILD_LOCK).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (since > STALE_LOCK_MS) await rm(BUILD_LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    await rm(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
 /**
  * Packages the service with `osls package`, offline: placeholder credentials only satisfy the CLI,
  * nothing is called. One at a time: serverless-esbuild builds in the service's own folder.
@@ -31,11 +59,13 @@ const root = new URL('../../', import.meta.url);
  */
 export async function packageService(stage: string, args: readonly string[] = []): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), `image-cleanup-package-${stage}-`));
-  await promisify(execFile)('npx', ['osls', 'package', '--stage', stage, '--package', dir, ...args], {
-    cwd: root,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder', SLS_TELEMETRY_DISABLED: '1' },
-    timeout: 120_000,
-  });
+  await oneBuildAtATime(() =>
+    promisify(execFile)('npx', ['osls', 'package', '--stage', stage, '--package', dir, ...args], {
+      cwd: root,
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder', SLS_TELEMETRY_DISABLED: '1' },
+      timeout: 120_000,
+    }),
+  );
   const read = async (name: string) => JSON.parse(await readFile(join(dir, name), 'utf8')) as Template;
   return { dir, template: await read('cloudformation-template-update-stack.json'), createTemplate: await read('cloudformation-template-create-stack.json') };
 }
@@ -100,4 +130,22 @@ export function decideIf(template: Template, value: unknown): unknown {
   const [condition, ifTrue, ifFalse] = (value as { 'Fn::If': [string, unknown, unknown] })['Fn::If'];
   const chosen = evaluateCondition(template, condition) ? ifTrue : ifFalse;
   return JSON.stringify(chosen) === JSON.stringify({ Ref: 'AWS::NoValue' }) ? undefined : chosen;
+}
+
+/**
+ * The string an `Fn::Sub` of a template yields in a region: its pseudo parameters resolved, a
+ * resource's `${Name}` and `${Name.Attribute}` kept symbolic (`Ref:Name`, `GetAtt:Name.Attribute`),
+ * as {@link resolveArn} keeps them.
+ */
+export function substitute(value: unknown, pseudo: Pseudo): string {
+  const text = (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  if (typeof text !== 'string') throw new Error(`expected an Fn::Sub of a string, got ${JSON.stringify(value)}`);
+  const known: Record<string, string> = { 'AWS::Partition': pseudo.partition, 'AWS::Region': pseudo.region, 'AWS::AccountId': pseudo.accountId };
+  return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+    if (name.startsWith('AWS::')) {
+      if (known[name] === undefined) throw new Error(`unexpected \${${name}}`);
+      return known[name];
+    }
+    return name.includes('.') ? `GetAtt:${name}` : `Ref:${name}`;
+  });
 }
