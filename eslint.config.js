@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'bench/results/', '.serverless/', 'bench/noNetworkGuard.cjs'] },
+  { ignores: ['node_modules/', 'bench/results/', '.serverless/', '.esbuild/', 'bench/noNetworkGuard.cjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -1,4 +1,5 @@
 import { claimLease } from '../aws/claimLease.js';
+import { readS3Json } from '../aws/readS3Json.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { JobInProgressError, JobValidationError, ManifestChangedError } from '../core/errors.js';
 import type { CheckManifestOptions } from '../manifest/manifestLocation.js';
@@ -8,13 +9,13 @@ import { readJobSummary } from '../report/readJobSummary.js';
 import { reportLocation } from '../report/ReportLocation.js';
 import type { ContinuationMessage } from './continuationMessage.js';
 import { invocationBudget } from './invocationBudget.js';
-import { readCheckpoint } from './jobCheckpoint.js';
+import { jobCheckpointSchema, readCheckpoint } from './jobCheckpoint.js';
 import type { JobIdentity } from './jobIdentity.js';
 import { keepJobRecord, newJobRecord, type ManifestVersion } from './jobRecord.js';
 import { prepareJob } from './prepareJob.js';
 import { runJob, type JobRun, type RunControls } from './runJob.js';
 import { sendWorkMessage } from './sendWorkMessage.js';
-import type { CleanupDeps, CleanupResult, InvocationBudget, PreparedJob } from './types.js';
+import { PLAN_CHECKPOINT_NAME, type CleanupDeps, type CleanupResult, type InvocationBudget, type PlanningPaused, type PreparedJob } from './types.js';
 
 /**
  * How a job cut by the deadline goes on: the message that resumes it (none: it is resumed by hand,
@@ -81,15 +82,20 @@ export async function runCleanupJob(input: unknown, trigger: TriggerInfo, deps: 
   return executeJob(prepared.job, deps, budget ?? invocationBudget(deps.clock.now(), undefined, deps.config), { resume: continuation(jobId, how.continuation ?? true), split: true });
 }
 
+// What a checkpoint says of how to prepare its job again.
+const resumableHead = jobCheckpointSchema.pick({ jobId: true, jobIdSource: true, job: true, trigger: true });
+
 /**
- * Goes on with a job cut by the deadline, from its checkpoint (a continuation message).
+ * Goes on with a job cut by the deadline, from its checkpoint (a continuation message): the
+ * deleting pass's, or the planning checkpoint of a split job cut while planning.
  *
  * @param how - Whether a job cut by the deadline again queues its continuation. @default `{ continuation: true }`
  * @throws {JobValidationError} on path `continueJob` when the job has no checkpoint and no report.
  */
 export async function continueCleanupJob(jobId: string, deps: CleanupDeps, budget: InvocationBudget, how: { continuation?: boolean } = {}): Promise<CleanupResult> {
   const location = reportLocation(deps.config.REPORT_BUCKET, deps.config.REPORT_PREFIX, jobId);
-  const checkpoint = await readCheckpoint(deps.s3, location.bucket, location.checkpointKey);
+  // A split job cut while planning has its planning checkpoint instead, whose head is the same (lib/scaleout/planCheckpointSchema.ts).
+  const checkpoint = (await readCheckpoint(deps.s3, location.bucket, location.checkpointKey)) ?? (await readS3Json(deps.s3, location.bucket, `${location.prefix}${PLAN_CHECKPOINT_NAME}`, resumableHead));
   if (checkpoint === undefined) {
     const finished = await readJobSummary(deps.s3, location);
     if (finished !== undefined) return { summary: finished, reused: true };
@@ -119,15 +125,16 @@ export async function executeJob(prepared: PreparedJob, deps: CleanupDeps, budge
     expiresAt: budget.claimExpiresAt,
   });
   if (claim === undefined) throw new JobInProgressError(identity.jobId);
-  let run: JobRun;
+  let run: JobRun | PlanningPaused;
   try {
     const { source } = prepared;
     const record = await keepJobRecord(deps.s3, location, newJobRecord({ identity, content: prepared.content, manifestVersion: source.manifestVersion, target: source.target, entries: source.entryCount, trigger, now: deps.clock.now() }));
     const finished = await readJobSummary(deps.s3, location);
     if (finished !== undefined) return { summary: finished, reused: true };
-    const planned = how.split ? await plan(prepared, deps) : undefined;
-    if (planned !== undefined) return planned;
-    run = await runJob(prepared, deps, budget, { ...how.controls, seenBefore: record === 'standing', claimTakenOver: claim.tookOver });
+    const planned = how.split ? await plan(prepared, deps, budget) : undefined;
+    if (planned !== undefined && !('kind' in planned)) return planned;
+    // Planning cut by the deadline goes on as a paused run does: its continuation after the claim's release.
+    run = planned ?? (await runJob(prepared, deps, budget, { ...how.controls, seenBefore: record === 'standing', claimTakenOver: claim.tookOver }));
   } finally {
     await claim.release();
   }
@@ -137,7 +144,7 @@ export async function executeJob(prepared: PreparedJob, deps: CleanupDeps, budge
   const queued = resume.message !== undefined && (await sendWorkMessage(deps, resume.message, { jobId: identity.jobId, resumeByHand: resume.byHand }));
   const summary = buildJobSummary({
     ...run.facts,
-    stop: { kind: 'deadline', reason: `the invocation's time ran out after line ${run.resumeAfter}; ${queued ? resume.queued : resume.byHand}`, resumeAfter: run.resumeAfter },
+    stop: { kind: 'deadline', reason: `the invocation's time ran out ${run.kind === 'planning_paused' ? 'while splitting the job, planned up to' : 'after'} line ${run.resumeAfter}; ${queued ? resume.queued : resume.byHand}`, resumeAfter: run.resumeAfter },
     continuation: { checkpoint: run.checkpoint, resumeAfter: run.resumeAfter, queued },
   });
   return { summary };
@@ -145,9 +152,9 @@ export async function executeJob(prepared: PreparedJob, deps: CleanupDeps, budge
 
 // The split, unless the manifest's pinned version is gone before a plan was made: then the run ends
 // the job with what it did (a plan made already is answered as it is).
-async function plan(prepared: PreparedJob, deps: CleanupDeps): Promise<CleanupResult | undefined> {
+async function plan(prepared: PreparedJob, deps: CleanupDeps, budget: InvocationBudget): Promise<CleanupResult | PlanningPaused | undefined> {
   try {
-    return await deps.planScaleOut(prepared, deps);
+    return await deps.planScaleOut(prepared, deps, budget);
   } catch (error) {
     if (error instanceof ManifestChangedError) return undefined;
     throw error;

@@ -22,6 +22,7 @@ import { readCheckpoint, writeCheckpoint, type JobCheckpoint } from './jobCheckp
 import type { JobSource } from './prepareJobSource.js';
 import { manifestChangedEnding, wholeJobStop, type JobWideStop, type OwnCrossing } from './wholeJobStop.js';
 import { ResumedScreen } from './ResumedScreen.js';
+import { UnsplitProgress } from './UnsplitProgress.js';
 import type { CleanupDeps, InvocationBudget, PreparedJob } from './types.js';
 
 /** What a split job's part adds to its run: the job-wide failure threshold, and progress. */
@@ -45,9 +46,6 @@ export interface RunControls {
 export type JobRun =
   | { kind: 'finished'; summary: JobSummary }
   | { kind: 'paused'; facts: SummaryFacts; resumeAfter: number; checkpoint: string };
-
-// How often a long job logs its progress.
-const PROGRESS_INTERVAL_MS = 5_000;
 
 /**
  * Phase three of a job, under its claim: the deleting pass (from the checkpoint, when an earlier
@@ -93,14 +91,10 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   const chunkLatenciesMs: number[] = [];
   // One adaptive limiter per invocation, shared by all its chunks; maxInFlight is its ceiling (docs/throughput.md).
   const limiter = new AdaptiveLimiter({ min: config.LIMITER_MIN, max: maxInFlight, initial: config.LIMITER_INITIAL }, clock);
-  let lastProgressAt = clock.now();
-  const logProgress = (): void => {
-    if (clock.now() - lastProgressAt < PROGRESS_INTERVAL_MS) return;
-    lastProgressAt = clock.now();
-    logger.info('job progress', { settled: tally.total, entries: source.entryCount, counts: tally.counts, ...stats, limiter: limiter.snapshot() });
-  };
+  // The log line and progress.json (a part of a split job writes none: lib/job/UnsplitProgress.ts).
+  const progress = new UnsplitProgress({ s3, clock, logger }, { jobId: identity.jobId, location, entries: source.entryCount, startedAt }, { counts: () => tally.counts, limiter: () => limiter.snapshot(), extra: () => stats });
   const deleteChunk = createChunkDeleter({
-    client: withAdaptiveLimit(deps.modelArts, limiter, { clock, onAnswer: logProgress }),
+    client: withAdaptiveLimit(deps.modelArts, limiter, { clock, onAnswer: () => progress.log() }),
     target: source.target,
     retry: { maxAttempts: options.maxAttempts, baseDelayMs: config.RETRY_BASE_MS, maxDelayMs: config.RETRY_MAX_MS },
     clock,
@@ -147,7 +141,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
         }
         await streams.write(records);
         controls.onProgress?.(tally.counts);
-        logProgress();
+        await progress.tick();
       },
       shouldStop: (): PassStop | undefined => {
         if (crossed !== undefined) return crossed;
@@ -200,6 +194,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
       latency: latency.toJSON(),
       startedAt,
     });
+    await progress.write();
     logger.info('job paused at the deadline', { settled: tally.total, entries: source.entryCount, resumeAfter: pass.settledThrough });
     return { kind: 'paused', facts: facts(), resumeAfter: pass.settledThrough, checkpoint: s3Uri(location.bucket, location.checkpointKey) };
   }
@@ -213,6 +208,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   const unconfirmed = unconfirmedBefore(checkpoint, controls);
   const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts, unconfirmed) : facts(pass.stoppedBy === undefined ? undefined : wholeJobStop(pass.stoppedBy, own?.kind === pass.stoppedBy ? own : undefined, external)));
   await writeJobSummary(s3, location, summary, logger);
+  await progress.write(summary);
   await deletePartFiles(s3, location, invocation);
   if (deps.metrics !== undefined) emitJobMetrics(deps.metrics, summary, chunkLatenciesMs);
   logger.info('job finished', { status: summary.status, counts: summary.counts, durationMs: summary.durationMs, requests: stats.requests, retries: stats.retries, report: summary.report });

@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../config/config.js';
 import type { ModelArtsClient } from '../modelarts/modelArtsClient.js';
+import type { SummaryFacts } from '../report/buildJobSummary.js';
 import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
 import type { ReportLocation } from '../report/ReportLocation.js';
 import type { CleanupJob } from './cleanupJob.js';
@@ -27,8 +28,28 @@ export interface CleanupDeps {
    * Splits a big prepared job into parts run by the work queue's workers, or leaves it alone
    * (undefined). Injected, not imported: lib/scaleout/ sits above lib/job/ (docs/architecture.md).
    */
-  planScaleOut: (job: PreparedJob, deps: CleanupDeps) => Promise<CleanupResult | undefined>;
+  planScaleOut: (job: PreparedJob, deps: CleanupDeps, budget?: InvocationBudget) => Promise<CleanupResult | PlanningPaused | undefined>;
 }
+
+/**
+ * A split job's planning cut by the deadline (lib/scaleout/planScaleOut.ts): its planning
+ * checkpoint is written, and the job goes on from it in a new invocation, as a paused run does.
+ */
+export interface PlanningPaused {
+  kind: 'planning_paused';
+  /** What the summary of this invocation says (what the planner settled so far). */
+  facts: SummaryFacts;
+  /** Every entry up to this line is planned. */
+  resumeAfter: number;
+  /** `s3://` URI of the planning checkpoint. */
+  checkpoint: string;
+}
+
+/**
+ * The name of a split job's planning checkpoint in its report folder (lib/scaleout/planCheckpointSchema.ts):
+ * its head says how to prepare the job again, so a `continueJob` message resumes planning too.
+ */
+export const PLAN_CHECKPOINT_NAME = 'plan-checkpoint.json';
 
 /** What a job returns to its trigger. */
 export interface CleanupResult {

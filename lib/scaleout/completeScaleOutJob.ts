@@ -1,4 +1,3 @@
-import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { claimLease } from '../aws/claimLease.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import type { CleanupDeps } from '../job/types.js';
@@ -11,6 +10,7 @@ import type { JobStop, JobSummary } from '../report/jobSummary.js';
 import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { readJobSummary } from '../report/readJobSummary.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
+import { deletePlanFiles } from './deletePlanFiles.js';
 import { listPartFiles } from './listPartFiles.js';
 import type { ScaleOutLayout } from './scaleOutLayout.js';
 import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
@@ -42,7 +42,7 @@ const LOCK_MS = 16 * 60_000;
  * Under the lock: `failed.csv` and `results.jsonl.gz` are concatenated from part 0 (entries the
  * planner settled) and the parts, streamed (lib/report/assembleReport.ts); the counts are added up (they
  * equal the original manifest's entries); `summary.json` is written last, then `progress.json`; the
- * part manifests are deleted. A part given up (its message dead-lettered, lib/triggers/giveUpPart.ts)
+ * part manifests and their segments are deleted. A part given up (its message dead-lettered, lib/triggers/giveUpPart.ts)
  * has a summary like any other: the job completes, `stopped_abandoned`, naming it.
  */
 export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps, owner: string): Promise<CompletionOutcome> {
@@ -68,8 +68,8 @@ export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLa
     const summary = finalSummary(plan, layout, parts, stop, clock.now());
     await writeJobSummary(s3, job, summary, logger);
     await writeJobProgress(s3, layout, plan, clock, summary);
-    // The part manifests repeat the manifest's IDs; the report has them all now.
-    await s3.send(new DeleteObjectsCommand({ Bucket: job.bucket, Delete: { Objects: plan.parts.map((part) => ({ Key: part.key })) } })).catch((error: unknown) => {
+    // The part manifests and their segments repeat the manifest's IDs; the report has them all now.
+    await deletePlanFiles(s3, layout).catch((error: unknown) => {
       logger.warn('part manifests not deleted', { jobId: plan.jobId, error: error as Error });
     });
     logger.info('split job assembled', { jobId: plan.jobId, status: summary.status, counts: summary.counts, parts: plan.parts.length });

@@ -14,6 +14,7 @@ import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
 import type { PartProgress } from './partProgressSchema.js';
+import { ensurePartManifest } from './ensurePartManifest.js';
 import { partRequest } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
 import { scaleOutLayout } from './scaleOutLayout.js';
@@ -86,7 +87,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
 
   let result: CleanupResult;
   try {
-    // The part is a job of its own (lib/scaleout/partJob.ts).
+    // The part is a job of its own (lib/scaleout/partJob.ts), on one manifest object built from its segments.
+    await ensurePartManifest(plan, part, layout, s3);
     const prepared = await prepareJob(partRequest(plan, part, layout, trigger), deps);
     result = prepared.kind === 'complete'
       ? prepared.result

@@ -1,3 +1,4 @@
+import { PLAN_CHECKPOINT_NAME } from '../job/types.js';
 import { reportLocation, type ReportLocation } from '../report/ReportLocation.js';
 
 /** The keys of a split job (docs/scale-out.md), all in its report folder. */
@@ -8,6 +9,8 @@ export interface ScaleOutLayout {
   planKey: string;
   /** Part manifests live under here (`plan/part-0001.jsonl`); only the part worker may read them. */
   planPrefix: string;
+  /** `plan-checkpoint.json`: how far planning got (lib/scaleout/planCheckpointSchema.ts); gone once `plan.json` is written. */
+  planCheckpointKey: string;
   /** Written by the part that crosses the job's failure threshold; parts starting later skip their IDs. */
   stopKey: string;
   /** The conditional write that decides which worker assembles the final report. */
@@ -19,6 +22,10 @@ export interface ScaleOutLayout {
   /** Where the entries the planner settled itself (invalid, repeats) are reported: "part 0". */
   screened: { failedKey: string; resultsKey: string };
   partManifestKey(part: number): string;
+  /** One window's lines of one hash slot (1-based): `plan/slot-0001/w-00003.jsonl`; a part's manifest is its slot's segments in window order. */
+  segmentKey(slot: number, window: number): string;
+  /** What the planner settled itself in one window (part 0's report files, concatenated once planning ends). */
+  screenedWindow(window: number): { failedKey: string; resultsKey: string };
   /** The report folder of a part (its summary, checkpoint, claim and progress). */
   partLocation(part: number): ReportLocation;
   partProgressKey(part: number): string;
@@ -43,12 +50,15 @@ export function scaleOutLayout(job: ReportLocation): ScaleOutLayout {
     job,
     planKey: `${job.prefix}plan.json`,
     planPrefix: `${job.prefix}plan/`,
+    planCheckpointKey: `${job.prefix}${PLAN_CHECKPOINT_NAME}`,
     stopKey: `${job.prefix}stop.json`,
     lockKey: `${job.prefix}assembly.lock`,
     progressKey: `${job.prefix}progress.json`,
     partsPrefix: job.partsPrefix,
     screened: { failedKey: screened.failedKey, resultsKey: screened.resultsKey },
     partManifestKey: (part) => `${job.prefix}plan/${partName(part)}.jsonl`,
+    segmentKey: (slot, window) => `${job.prefix}plan/slot-${String(slot).padStart(4, '0')}/w-${String(window).padStart(5, '0')}.jsonl`,
+    screenedWindow: (window) => ({ failedKey: `${screened.prefix}w-${String(window).padStart(5, '0')}/failed.csv`, resultsKey: `${screened.prefix}w-${String(window).padStart(5, '0')}/results.jsonl.gz` }),
     partLocation,
     partProgressKey: (part) => `${partLocation(part).prefix}progress.json`,
   };

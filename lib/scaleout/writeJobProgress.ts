@@ -69,3 +69,48 @@ async function writeProgress(s3: S3Client, layout: ScaleOutLayout, plan: ScaleOu
   await writeS3Json(s3, layout.job.bucket, layout.progressKey, progress);
   return progress;
 }
+
+/** What a split job's planner knows while it plans: for {@link writePlanningProgress}. */
+export interface PlanningFacts {
+  jobId: string;
+  /** Entries of the manifest. */
+  entries: number;
+  /** Entries read (and planned) so far. */
+  read: number;
+  /** What the planner settled itself so far (part 0: invalid entries). */
+  counts: Readonly<JobProgress['counts']>;
+  /** The hash slots: the parts there will be at most. */
+  slots: number;
+  /** Epoch ms the job was first taken up. */
+  startedAt: number;
+}
+
+/**
+ * Writes a split job's `progress.json` while it is planned (state `planning`, after every
+ * planning window): `settled` is then the entries read so far, so a status view's bar shows the
+ * plan's progress; `counts` what the planner settled itself; `parts.total` the hash slots (parts
+ * at most, waiting); the rate and time left are the reading's, since the job was taken up.
+ */
+export async function writePlanningProgress(s3: S3Client, layout: ScaleOutLayout, facts: PlanningFacts, clock: Pick<Clock, 'now'>): Promise<JobProgress> {
+  const now = clock.now();
+  const seconds = (now - facts.startedAt) / 1_000;
+  const rate = seconds > 0 ? facts.read / seconds : 0;
+  const left = Math.max(0, facts.entries - facts.read);
+  const progress: JobProgress = {
+    formatVersion: 1,
+    jobId: facts.jobId,
+    state: 'planning',
+    entries: facts.entries,
+    settled: facts.read,
+    counts: { ...facts.counts },
+    parts: { total: facts.slots, done: 0, running: 0, waiting: facts.slots },
+    idsPerSecond: Math.round(rate * 10) / 10,
+    etaSeconds: left === 0 ? 0 : rate > 0 ? Math.round(left / rate) : null,
+    startedAt: new Date(facts.startedAt).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+    summary: s3Uri(layout.job.bucket, layout.job.summaryKey),
+  };
+  jobProgressSchema.parse(progress);
+  await writeS3Json(s3, layout.job.bucket, layout.progressKey, progress);
+  return progress;
+}

@@ -6,6 +6,7 @@ import type { TriggerInfo } from '../report/jobSummary.js';
 import { reportLocation } from '../report/ReportLocation.js';
 import { completeScaleOutJob, type CompletionOutcome } from '../scaleout/completeScaleOutJob.js';
 import type { PartProgress } from '../scaleout/partProgressSchema.js';
+import { ensurePartManifest } from '../scaleout/ensurePartManifest.js';
 import { partRequest } from '../scaleout/partJob.js';
 import { scaleOutLayout } from '../scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from '../scaleout/scaleOutPlanSchema.js';
@@ -38,6 +39,8 @@ export async function giveUpPart(jobId: string, part: number, why: AbandonCause,
   const entry = known.parts[part - 1];
   if (entry === undefined || entry.part !== part) return { kind: 'no_such_part', reason: `job ${jobId} has parts 1 to ${known.parts.length}; got ${part}` };
 
+  // Its manifest is read to fail the entries not reached: one object, as its worker reads it.
+  await ensurePartManifest(known, part, layout, s3);
   const settled = await finishAbandonedJob(partRequest(known, part, layout, trigger), why, deps, owner, true);
   // Its own part manifest unreadable: nothing truthful to write; the message comes back (and alarms).
   if (settled.kind === 'unreadable') throw settled.error;

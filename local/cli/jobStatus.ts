@@ -7,7 +7,7 @@ import { DELETE_OUTCOMES } from '../../lib/pipeline/outcome.js';
 import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { readJobSummary } from '../../lib/report/readJobSummary.js';
 import { reportLocation } from '../../lib/report/ReportLocation.js';
-import { jobProgressSchema, type JobProgress } from '../../lib/scaleout/jobProgressSchema.js';
+import { jobProgressSchema, type JobProgress } from '../../lib/report/jobProgressSchema.js';
 import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
 import { OPERATOR_STOP } from './exitCodes.js';
 import { formatJobProgress } from './formatJobProgress.js';
@@ -22,11 +22,12 @@ export interface JobStatus {
 const rejectionSchema = z.object({ status: z.literal('rejected'), error: z.object({ code: z.string(), message: z.string() }), rejectedAt: z.string() });
 
 /**
- * Reads what a job's report folder says of it now, most telling first: `progress.json` (a split
- * job; every job once the function writes it for unsplit jobs too: issue 15), the final
- * `summary.json` (drawn as the same bar, full), `rejected.json`, or — a job running unsplit — its
- * record and last checkpoint. The limiter's state is the summary's (the last invocation's): a
- * running job records none yet.
+ * Reads what a job's report folder says of it now, most telling first: the final `summary.json`
+ * (drawn as the same bar, full), `progress.json` (every job, split or not, while it runs),
+ * `rejected.json`, or — a job taken up less than ~10 s ago, or by a version that wrote no
+ * progress — its record and last checkpoint. The limiter's state is the summary's once the job
+ * ended (the last invocation's), an unsplit job's `progress.json` one while it runs; a split
+ * job's limiters are its parts' own.
  *
  * @throws {CleanupError} `CLI_NOT_FOUND` when the folder holds none of them.
  */
@@ -40,7 +41,10 @@ export async function jobStatus(jobId: string, where: OperatorEnvironment): Prom
     const lines = [formatJobProgress(progress?.state === 'done' ? progress : fromSummary(summary, progress)), ...limiterLines(summary)];
     return { text: lines.join('\n'), done: true };
   }
-  if (progress !== undefined) return { text: `${formatJobProgress(progress)}\nlimiter: recorded in the summary when the job ends`, done: progress.state === 'done' };
+  if (progress !== undefined) {
+    const limiter = progress.limiter === undefined ? '\nlimiter: one per part, recorded in the summary when the job ends' : '';
+    return { text: `${formatJobProgress(progress)}${limiter}`, done: progress.state === 'done' };
+  }
   const rejection = await readS3Json(s3, location.bucket, `${location.prefix}rejected.json`, rejectionSchema.passthrough());
   if (rejection !== undefined) {
     return { text: `job ${jobId}: rejected at ${rejection.rejectedAt}, nothing deleted\n  ${rejection.error.code}: ${rejection.error.message}`, done: true };
@@ -67,7 +71,7 @@ export async function jobStatus(jobId: string, where: OperatorEnvironment): Prom
     summary: `s3://${location.bucket}/${location.summaryKey}`,
   });
   const note = checkpoint === undefined
-    ? 'running unsplit since its first claim: no figures until its first checkpoint or its summary (an unsplit job writes no progress.json yet)'
+    ? 'running unsplit since its first claim: no figures until its first progress.json (about 10 s in), checkpoint or summary'
     : `running unsplit: figures as of its last checkpoint (invocation ${checkpoint.invocations}, line ${checkpoint.resumeAfter.toLocaleString('en')}); rate unknown between checkpoints`;
   return { text: `${bar}\n${note}`, done: false };
 }

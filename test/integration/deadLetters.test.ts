@@ -12,6 +12,8 @@ import { createModelArtsClient } from '../../lib/modelarts/modelArtsClient.js';
 import { jobSummarySchema, type JobSummary } from '../../lib/report/jobSummary.js';
 import type { RejectionReport } from '../../lib/report/writeRejectionReport.js';
 import { jobProgressSchema } from '../../lib/scaleout/jobProgressSchema.js';
+import { planSlot, planSlots } from '../../lib/scaleout/planPartition.js';
+import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
 import { processDeadLetters } from '../../lib/triggers/processDeadLetters.js';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
@@ -85,7 +87,7 @@ function failingReadsOf(real: S3Client, key: string): S3Client {
 
 describe('the dead-letter queue handler', () => {
   it('completes a split job whose part failed every delivery: that part\'s entries failed (DEAD_LETTERED), the rest as run, progress done', async () => {
-    // Prepare: two parts of 10; every read of part 2's manifest fails on the workers.
+    // Prepare: two parts of about 10 (hash slots); every read of part 2's manifest fails on the workers.
     const ids = imageIds('dead-part', 20);
     stack.emulator.seedLabellingJob(PROJECT, '710', ids);
     const { workQueueUrl, deadLetterQueueUrl } = await createWorkQueues(stack.sqs, { name: `dlq-part-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
@@ -112,11 +114,15 @@ describe('the dead-letter queue handler', () => {
       await Promise.all(pollers.map((poller) => poller.stop()));
     }
 
-    // Assess
-    expect(summary).toMatchObject({ status: 'stopped_abandoned', stop: { kind: 'abandoned', cause: 'dead_lettered', parts: [2] }, counts: { received: 20, deleted: 10, failed: 10 } });
+    // Assess: part 2's IDs are those of its hash slot.
+    const plan = (await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, `reports/${jobId}/plan.json`, scaleOutPlanSchema))!;
+    const partTwo = ids.filter((id) => planSlot(id, planSlots(plan.entries, plan.partSize)) + 1 === plan.parts[1]!.slot);
+    expect(partTwo).toHaveLength(plan.parts[1]!.entries);
+    expect(summary).toMatchObject({ status: 'stopped_abandoned', stop: { kind: 'abandoned', cause: 'dead_lettered', parts: [2] }, counts: { received: 20, deleted: 20 - partTwo.length, failed: partTwo.length } });
     const store = stack.emulator.labellingJobImages(PROJECT, '710');
     const lines = await expectReportMatchesStore(summary!, store, ids);
-    expect(ids.slice(10).map((id) => lines.get(id)?.error_code)).toEqual(Array(10).fill('DEAD_LETTERED'));
+    expect(ids.filter((id) => partTwo.includes(id)).map((id) => lines.get(id)?.error_code)).toEqual(Array(partTwo.length).fill('DEAD_LETTERED'));
+    expect(ids.filter((id) => !partTwo.includes(id)).map((id) => lines.get(id)?.outcome)).toEqual(Array(20 - partTwo.length).fill('deleted'));
     expect(await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, `reports/${jobId}/progress.json`, jobProgressSchema)).toMatchObject({ state: 'done', status: 'stopped_abandoned', parts: { total: 2, done: 2, running: 0 } });
   }, 60_000);
 

@@ -157,7 +157,7 @@ describe('image-cleanup, against the local stack', () => {
     expect(listed.stdout).toMatch(/ ops-3000 +completed_with_failures: 3,000 entries, 2,990 deleted, 0 failed$/m);
   }, 120_000);
 
-  it('shows an unsplit job that the deadline cut: its record and its last checkpoint', async () => {
+  it('shows an unsplit job that the deadline cut: the bar of its progress.json, the rate and time left, its limiter', async () => {
     // Prepare: a job cut before its first chunk, its continuation not queued (no work queue), so it stays running
     const ids = imageIds('operator-cut', 500);
     const deps = stackDeps(stack, { WORK_QUEUE_URL: '' }, { sqs: undefined });
@@ -175,7 +175,9 @@ describe('image-cleanup, against the local stack', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('job ops-cut: running');
     expect(status.stdout).toContain(`[${'.'.repeat(40)}] 0.0%  0 / 500 entries`);
-    expect(status.stdout).toContain('running unsplit: figures as of its last checkpoint (invocation 1, line 0); rate unknown between checkpoints');
+    expect(status.stdout).toContain('rate: 0 IDs/s, time left: unknown yet');
+    expect(status.stdout).toMatch(/^limiter: 0 in flight of \d+ allowed, 0 waiting, not pacing, 0 throttled answers, 0 decreases$/m);
+    expect(status.stdout).not.toContain('parts:');
     const lines = status.stdout.trimEnd().split('\n').length;
     expect(watched.stdout.split(`\x1b[${lines}F\x1b[J`)).toHaveLength(3);
     expect(watched.stdout.split('job ops-cut: running')).toHaveLength(4);

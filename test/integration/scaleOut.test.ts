@@ -14,7 +14,8 @@ import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
 import { type CleanupDeps } from '../../lib/job/types.js';
 import { runScaleOutPart } from '../../lib/scaleout/runScaleOutPart.js';
 import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
-import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
+import { planSlot, planSlots } from '../../lib/scaleout/planPartition.js';
+import { scaleOutPlanSchema, type ScaleOutPlan } from '../../lib/scaleout/scaleOutPlanSchema.js';
 import { writeJobProgress } from '../../lib/scaleout/writeJobProgress.js';
 import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
@@ -77,6 +78,20 @@ async function results(summary: JobSummary): Promise<Array<{ image_id: string; o
   return lines.sort((a, b) => a.line - b.line);
 }
 
+/** A split job's plan.json (its parts are hash slots: their sizes vary around partSize). */
+async function readPlan(jobId: string): Promise<ScaleOutPlan> {
+  const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId));
+  const plan = await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
+  if (plan === undefined) return expect.fail(`job ${jobId} has no plan.json`);
+  return plan;
+}
+
+/** The IDs of a part: those whose hash slot is the part's (every occurrence of an ID is in one part). */
+function partIds(plan: ScaleOutPlan, part: number, ids: readonly string[]): string[] {
+  const slots = planSlots(plan.entries, plan.partSize);
+  return ids.filter((id) => planSlot(id, slots) + 1 === plan.parts[part - 1]!.slot);
+}
+
 async function finalSummary(jobId: string): Promise<JobSummary | undefined> {
   const location = reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId);
   return readS3Json(stack.s3, location.bucket, location.summaryKey, jobSummarySchema);
@@ -116,21 +131,24 @@ describe('scale-out of a big manifest job', () => {
     }
     await Promise.all(pollers.map((poller) => poller.stop()));
 
-    // Assess
-    expect(planned.summary).toMatchObject({ status: 'continuing', scaleOut: { parts: 5, partSize: 7 } });
+    // Assess: 39 entries in parts of 7 are 6 hash slots; each valid occurrence (37: 33 IDs, 4 repeats) is in its ID's part.
+    const plan = await readPlan('split-run');
+    expect(plan.parts).toHaveLength(6);
+    expect(plan.parts.reduce((sum, part) => sum + part.entries, 0)).toBe(37);
+    expect(planned.summary).toMatchObject({ status: 'continuing', scaleOut: { parts: 6, partSize: 7 } });
     expect(split).toBeDefined();
     expect(split!.status).toBe(unsplit.summary.status);
     expect(split!.counts).toEqual(unsplit.summary.counts);
     expect(split!.counts).toEqual({ received: lines.filter((line) => line !== '').length, deleted: 30, already_deleted: 3, failed: 0, invalid: 2, duplicate: 4, skipped: 0, would_delete: 0 });
     expect(split!.normalized).toBe(unsplit.summary.normalized);
-    expect(split!.scaleOut).toMatchObject({ parts: 5, partSize: 7 });
+    expect(split!.scaleOut).toMatchObject({ parts: 6, partSize: 7 });
     expect(await results(split!)).toEqual(await results(unsplit.summary));
     // The same rows but for the target's column (the two runs delete from two labelling jobs).
     const failedRows = async (s: JobSummary) => (await readText(s.report.failed.replace(`s3://${stack.env.REPORT_BUCKET}/`, ''))).trimEnd().split('\n').map((row) => row.replace(/,(un)?split,$/, ',')).sort();
     expect(await failedRows(split!)).toEqual(await failedRows(unsplit.summary));
     expect(stack.emulator.labellingJobImages(PROJECT, 'split').size).toBe(0);
     const progress = await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, 'reports/split-run/progress.json', jobProgressSchema);
-    expect(progress).toMatchObject({ state: 'done', status: split!.status, settled: split!.counts.received, parts: { total: 5, done: 5, running: 0, waiting: 0 } });
+    expect(progress).toMatchObject({ state: 'done', status: split!.status, settled: split!.counts.received, parts: { total: 6, done: 6, running: 0, waiting: 0 } });
   });
 
   it('processes a part delivered twice once: the second delivery sends nothing', async () => {
@@ -141,6 +159,7 @@ describe('scale-out of a big manifest job', () => {
     await runCleanupJob({ jobId: 'twice-run', target: { projectId: PROJECT, dataAnnotationId: 'twice' }, manifest: await putManifest('twice', ids), options: { chunkSize: 2, scaleOut: { partSize: 6 } } }, { type: 'manual' }, deps);
     const [first] = await takeMessages(queueUrl);
     stack.emulator.requests.length = 0;
+    const partOne = partIds(await readPlan('twice-run'), 1, ids);
 
     // Act: the same message twice at once (as SQS may deliver it), then once more after.
     const [a, b] = await Promise.all([processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context()), processQueueBatch(sqsEvent(sqsRecord(first!)), deps, context())]);
@@ -149,12 +168,13 @@ describe('scale-out of a big manifest job', () => {
     // Assess
     expect(JSON.parse(first!)).toEqual({ runPart: { jobId: 'twice-run', part: 1 } });
     const sent = stack.emulator.requests.flatMap((request) => request.imageIds);
-    expect(sent.sort()).toEqual(ids.slice(0, 6).sort()); // each ID of part 1 sent exactly once
+    expect(partOne.length).toBeGreaterThan(0);
+    expect(sent.sort()).toEqual(partOne.sort()); // each ID of part 1 sent exactly once
     // Either the second delivery found the part claimed (and comes back later) or found it done.
     expect(a.batchItemFailures.length + b.batchItemFailures.length).toBeLessThanOrEqual(1);
-    expect(again).toMatchObject({ reused: true, summary: { jobId: 'twice-run.part-0001', counts: { deleted: 6 } } });
-    expect(stack.emulator.requests.flatMap((request) => request.imageIds)).toHaveLength(6);
-    expect(stack.emulator.labellingJobImages(PROJECT, 'twice').size).toBe(6); // part 2 has not run
+    expect(again).toMatchObject({ reused: true, summary: { jobId: 'twice-run.part-0001', counts: { deleted: partOne.length } } });
+    expect(stack.emulator.requests.flatMap((request) => request.imageIds)).toHaveLength(partOne.length);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'twice').size).toBe(12 - partOne.length); // part 2 has not run
   });
 
   it('has exactly one of two workers completing at once assemble the final summary', async () => {
@@ -212,6 +232,7 @@ describe('scale-out of a big manifest job', () => {
       deps,
     );
     await takeMessages(queueUrl);
+    const sizes = (await readPlan('threshold-run')).parts.map((part) => part.entries);
     stack.emulator.requests.length = 0;
     stack.emulator.injectFaults({ status: 403, errorCode: 'APIG.0203', errorMessage: 'Forbidden (injected).', times: 2 });
 
@@ -225,8 +246,9 @@ describe('scale-out of a big manifest job', () => {
     // Assess
     expect(one.summary.status).toBe('stopped_failure_threshold');
     expect(stack.emulator.requests).toHaveLength(requestsAfterPartOne); // parts 2 and 3 sent nothing
-    for (const part of [two, three]) {
-      expect(part.summary).toMatchObject({ status: 'stopped_failure_threshold', counts: { skipped: 10, deleted: 0 } });
+    expect(sizes).toHaveLength(3);
+    for (const [part, entries] of [[two, sizes[1]], [three, sizes[2]]] as const) {
+      expect(part.summary).toMatchObject({ status: 'stopped_failure_threshold', counts: { skipped: entries, deleted: 0 } });
       expect(part.summary.stopReason).toContain('part 1 of this job crossed it');
     }
     expect(three.completion?.kind).toBe('assembled');
@@ -234,17 +256,18 @@ describe('scale-out of a big manifest job', () => {
     expect(summary?.stopReason).toMatch(/part 1 of 3 crossed it \(.*failed.*\); 3 parts stopped, \d+ IDs not attempted are skipped/);
     expect(summary!.counts.received).toBe(30);
     expect(summary!.counts.failed + summary!.counts.skipped + summary!.counts.deleted).toBe(30);
-    expect(summary!.counts.skipped).toBeGreaterThanOrEqual(20);
-    expect(stack.emulator.labellingJobImages(PROJECT, 'threshold').size).toBeGreaterThanOrEqual(20);
+    expect(summary!.counts.skipped).toBeGreaterThanOrEqual(30 - sizes[0]!);
+    expect(stack.emulator.labellingJobImages(PROJECT, 'threshold').size).toBeGreaterThanOrEqual(30 - sizes[0]!);
   });
 
   it('stops every part once one met a refusal of the whole job (ModelArts.4204), even with nothing left to skip in it', async () => {
-    // Prepare: 3 parts of 10 IDs in one chunk each; every delete is refused 4204 (API not subscribed).
+    // Prepare: 3 parts of about 10 IDs (hash slots) in one chunk each; every delete is refused 4204 (API not subscribed).
     const ids = imageIds('not-subscribed-split', 30);
     stack.emulator.seedLabellingJob(PROJECT, 'not-subscribed', ids);
     const { deps, queueUrl } = await depsWithQueue();
-    await runCleanupJob({ jobId: 'not-subscribed-run', target: { projectId: PROJECT, dataAnnotationId: 'not-subscribed' }, manifest: await putManifest('not-subscribed', ids), options: { chunkSize: 10, maxInFlight: 1, scaleOut: { partSize: 10 } } }, { type: 'manual' }, deps);
+    await runCleanupJob({ jobId: 'not-subscribed-run', target: { projectId: PROJECT, dataAnnotationId: 'not-subscribed' }, manifest: await putManifest('not-subscribed', ids), options: { chunkSize: 30, maxInFlight: 1, scaleOut: { partSize: 10 } } }, { type: 'manual' }, deps);
     await takeMessages(queueUrl);
+    const sizes = (await readPlan('not-subscribed-run')).parts.map((part) => part.entries);
     stack.emulator.requests.length = 0;
     stack.emulator.injectFaults({ status: 403, errorCode: 'ModelArts.4204', errorMessage: 'API not subscribed (injected).', times: 100 });
 
@@ -257,18 +280,19 @@ describe('scale-out of a big manifest job', () => {
     const summary = await finalSummary('not-subscribed-run');
 
     // Assess: part 1's one chunk failed whole (its own status says so, with nothing to skip); the others sent nothing.
+    expect(sizes).toHaveLength(3);
     expect(requestsAfterPartOne).toBe(1);
-    expect(one.summary.counts).toMatchObject({ failed: 10, skipped: 0 });
+    expect(one.summary.counts).toMatchObject({ failed: sizes[0], skipped: 0 });
     expect(stack.emulator.requests).toHaveLength(requestsAfterPartOne);
-    for (const part of [two, three]) {
-      expect(part.summary).toMatchObject({ status: 'stopped_service_refused', counts: { skipped: 10, deleted: 0 }, stop: { kind: 'service_refused', part: 1, code: 'ModelArts.4204' } });
+    for (const [part, entries] of [[two, sizes[1]], [three, sizes[2]]] as const) {
+      expect(part.summary).toMatchObject({ status: 'stopped_service_refused', counts: { skipped: entries, deleted: 0 }, stop: { kind: 'service_refused', part: 1, code: 'ModelArts.4204' } });
       expect(part.summary.stopReason).toContain('part 1 of this job met it');
     }
     expect(three.completion?.kind).toBe('assembled');
     expect(summary?.status).toBe('stopped_service_refused');
     expect(summary?.stop).toMatchObject({ kind: 'service_refused', part: 1, code: 'ModelArts.4204' });
-    expect(summary?.counts).toMatchObject({ received: 30, failed: 10, skipped: 20, deleted: 0 });
-    expect(summary?.stopReason).toMatch(/part 1 of 3 met it \(ModelArts\.4204: .*\); 2 parts stopped, 20 IDs not attempted are skipped/);
+    expect(summary?.counts).toMatchObject({ received: 30, failed: sizes[0], skipped: 30 - sizes[0]!, deleted: 0 });
+    expect(summary?.stopReason).toMatch(new RegExp(`part 1 of 3 met it \\(ModelArts\\.4204: .*\\); 2 parts stopped, ${30 - sizes[0]!} IDs not attempted are skipped`));
     expect(stack.emulator.labellingJobImages(PROJECT, 'not-subscribed').size).toBe(30);
   });
 

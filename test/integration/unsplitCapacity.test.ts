@@ -5,6 +5,10 @@ import { JobValidationError } from '../../lib/core/errors.js';
 import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
 import { FIXED_MIB, unsplitEntryCapacity } from '../../lib/job/unsplitCapacity.js';
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
+import { readS3Json } from '../../lib/aws/readS3Json.js';
+import { reportLocation } from '../../lib/report/ReportLocation.js';
+import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
+import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
@@ -74,7 +78,12 @@ describe('a job too big for the function to run unsplit', () => {
     // Assess: planned, not run: two parts queued, nothing deleted yet
     expect(summary.status).toBe('continuing');
     expect(summary.scaleOut?.parts).toBe(2);
-    expect(summary.scaleOut?.partSize).toBe(capacity);
+    // Parts are hash slots whose sizes scatter around the planned size: planned a tenth under the capacity, each fits.
+    expect(summary.scaleOut?.partSize).toBe(Math.floor(capacity * 0.9));
+    const layout = scaleOutLayout(reportLocation(deps.config.REPORT_BUCKET, deps.config.REPORT_PREFIX, 'too-big-split'));
+    const plan = await readS3Json(deps.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
+    expect(plan?.parts.map((part) => part.entries).reduce((a, b) => a + b, 0)).toBe(capacity + 1);
+    for (const part of plan?.parts ?? []) expect(part.entries).toBeLessThanOrEqual(capacity);
     expect(stack.emulator.requests).toHaveLength(0);
   });
 

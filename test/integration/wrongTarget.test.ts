@@ -12,6 +12,9 @@ import type { JobSummary } from '../../lib/report/jobSummary.js';
 import { readJobSummary } from '../../lib/report/readJobSummary.js';
 import { reportLocation } from '../../lib/report/ReportLocation.js';
 import { runScaleOutPart } from '../../lib/scaleout/runScaleOutPart.js';
+import { readS3Json } from '../../lib/aws/readS3Json.js';
+import { scaleOutLayout } from '../../lib/scaleout/scaleOutLayout.js';
+import { scaleOutPlanSchema } from '../../lib/scaleout/scaleOutPlanSchema.js';
 import { seededRandom } from '../../local/emulator/seededRandom.js';
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
 import { clockedModelArts } from '../support/clockedModelArts.js';
@@ -225,7 +228,7 @@ describe('the not-found threshold', () => {
   });
 
   it("a split job's part does not take IDs NOT_FOUND_UNRESOLVED for failures: with the not-found threshold off, no part stops the others", async () => {
-    // Prepare: a re-run whose IDs are all gone, in 3 parts of 40; one refusal per chunk
+    // Prepare: a re-run whose IDs are all gone, in 3 parts of about 40; one refusal per chunk
     // (BISECT_MAX_REFUSALS 1), so every ID ends failed NOT_FOUND_UNRESOLVED; the job's failure
     // threshold judged after 20. A single job would not stop (those are not failures): nor may a part.
     const ids = imageIds('situation-7-split-unresolved', 120);
@@ -237,13 +240,17 @@ describe('the not-found threshold', () => {
     const jobId = `situation-7-unresolved-${randomUUID().slice(0, 8)}`;
     await runCleanupJob({ jobId, target: { projectId: PROJECT, dataAnnotationId: RIGHT }, manifest: `s3://${stack.env.MANIFEST_BUCKET}/${key}`, options: { chunkSize: 20, maxInFlight: 1, scaleOut: { partSize: 40 }, failureThreshold: { minAttempted: 20, maxFailureRate: 0.5 } } }, { type: 'manual' }, deps);
     stack.emulator.requests.length = 0;
+    // Parts are hash slots of about 40 IDs each: how many chunks each sends is read from the plan.
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId));
+    const plan = await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
+    expect(plan?.parts.length).toBeGreaterThan(1);
 
     // Act
-    for (const part of [1, 2, 3]) await runScaleOutPart(jobId, part, { type: 'queue', source: `w${part}` }, deps, testBudget());
+    for (const { part } of plan!.parts) await runScaleOutPart(jobId, part, { type: 'queue', source: `w${part}` }, deps, testBudget());
     const summary = await readJobSummary(stack.s3, reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId));
 
     // Assess: every part sent its chunks (one request each); nothing skipped.
-    expect(stack.emulator.requests).toHaveLength(120 / 20);
+    expect(stack.emulator.requests).toHaveLength(plan!.parts.reduce((sum, part) => sum + Math.ceil(part.entries / 20), 0));
     expect(summary?.status).toBe('completed_with_failures');
     expect(summary?.counts).toMatchObject({ received: 120, failed: 120, skipped: 0 });
     for (const line of await readResults(stack.s3, summary!.report.results)) expect(line.error_code).toBe('NOT_FOUND_UNRESOLVED');

@@ -8,9 +8,11 @@ import { writeS3Json } from '../../../lib/aws/writeS3Json.js';
 import { JobValidationError } from '../../../lib/core/errors.js';
 import { writeCheckpoint } from '../../../lib/job/jobCheckpoint.js';
 import { prepareJob } from '../../../lib/job/prepareJob.js';
-import type { CleanupDeps, PreparedJob } from '../../../lib/job/types.js';
+import type { CleanupDeps, CleanupResult, PlanningPaused, PreparedJob } from '../../../lib/job/types.js';
 import { jobSummarySchema } from '../../../lib/report/jobSummary.js';
 import { jobProgressSchema } from '../../../lib/scaleout/jobProgressSchema.js';
+import { ensurePartManifest } from '../../../lib/scaleout/ensurePartManifest.js';
+import { planSlot } from '../../../lib/scaleout/planPartition.js';
 import { planScaleOut } from '../../../lib/scaleout/planScaleOut.js';
 import { scaleOutLayout, type ScaleOutLayout } from '../../../lib/scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema, type ScaleOutPlan } from '../../../lib/scaleout/scaleOutPlanSchema.js';
@@ -69,6 +71,12 @@ async function reportBytes(key: string): Promise<Buffer> {
   return Buffer.from(await object.Body!.transformToByteArray());
 }
 
+/** The planner's answer, which must be a job's answer (not a planning paused, nor no split). */
+function answered(result: CleanupResult | PlanningPaused | undefined): CleanupResult {
+  if (result === undefined || 'kind' in result) return expect.fail(`expected the job's answer, got ${JSON.stringify(result)}`);
+  return result;
+}
+
 async function readPlan(layout: ScaleOutLayout): Promise<ScaleOutPlan | undefined> {
   return readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
 }
@@ -82,12 +90,15 @@ function messyManifest(label: string): { lines: string[]; ids: string[] } {
 }
 
 describe('planScaleOut: splitting', () => {
-  it('settles invalid entries and repeats itself and writes the distinct valid IDs, in order, to parts of partSize', async () => {
+  it('settles invalid entries itself and routes every valid occurrence, with its line, to its ID\'s hash slot\'s part', async () => {
     // Prepare
     const { lines, ids } = messyManifest('split');
     const { deps, queueUrl } = await depsWithQueue();
     const job = await prepared({ jobId: 'plan-split', target, manifest: await putManifest(lines), options: { scaleOut: { partSize: 3 } } }, deps);
     const layout = scaleOutLayout(job.location);
+    // The valid occurrences (line 5 repeats a1: its part, which holds line 2 too, settles it), by hash slot of 11 entries / 3.
+    const valid: Array<[string, number]> = [[ids[0]!, 1], [ids[1]!, 2], [ids[2]!, 4], [ids[1]!, 5], [ids[3]!, 6], [ids[4]!, 8], [ids[5]!, 9], [ids[6]!, 10]];
+    const bySlot = [0, 1, 2, 3].map((slot) => valid.filter(([id]) => planSlot(id, 4) === slot)).filter((group) => group.length > 0);
 
     // Act
     const result = await planScaleOut(job, deps);
@@ -95,22 +106,15 @@ describe('planScaleOut: splitting', () => {
     // Assess: the plan.
     const plan = await readPlan(layout);
     expect(plan).toMatchObject({ jobId: 'plan-split', entries: 11, partSize: 3, queued: true, manifest: job.source.manifest, manifestETag: job.source.manifestETag, plannedAt: new Date(T0).toISOString() });
-    expect(plan!.parts).toEqual([
-      { part: 1, key: layout.partManifestKey(1), entries: 3, firstLine: 1, lastLine: 4 },
-      { part: 2, key: layout.partManifestKey(2), entries: 3, firstLine: 6, lastLine: 9 },
-      { part: 3, key: layout.partManifestKey(3), entries: 1, firstLine: 10, lastLine: 10 },
-    ]);
-    expect(plan!.screened).toEqual({ counts: { deleted: 0, already_deleted: 0, failed: 0, invalid: 2, duplicate: 2, skipped: 0, would_delete: 0 }, normalized: 1 });
+    expect(plan!.parts).toEqual(bySlot.map((group, i) => ({ part: i + 1, key: layout.partManifestKey(i + 1), entries: group.length, firstLine: group[0]![1], lastLine: group.at(-1)![1], slot: planSlot(group[0]![0], 4) + 1 })));
+    expect(plan!.screened).toEqual({ counts: { deleted: 0, already_deleted: 0, failed: 0, invalid: 2, duplicate: 1, skipped: 0, would_delete: 0 }, normalized: 1 });
     const partEntries = plan!.parts.reduce((sum, part) => sum + part.entries, 0);
-    expect(partEntries + 4).toBe(plan!.entries);
+    expect(partEntries + 3).toBe(plan!.entries);
 
-    // The part manifests: JSON Lines with the original lines.
+    // The part manifests (built from their segments, as a part's worker does first): JSON Lines with the original lines.
+    for (const part of plan!.parts) expect(await ensurePartManifest(plan!, part.part, layout, stack.s3)).toBe('built');
     const partLines = await Promise.all(plan!.parts.map(async (part) => (await reportBytes(part.key)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)));
-    expect(partLines).toEqual([
-      [{ image_id: ids[0], line: 1 }, { image_id: ids[1], line: 2 }, { image_id: ids[2], line: 4 }],
-      [{ image_id: ids[3], line: 6 }, { image_id: ids[4], line: 8 }, { image_id: ids[5], line: 9 }],
-      [{ image_id: ids[6], line: 10 }],
-    ]);
+    expect(partLines).toEqual(bySlot.map((group) => group.map(([id, line]) => ({ image_id: id, line }))));
 
     // "Part 0": what the planner settled, in the job's report files (repeats are only counted: docs/report-format.md).
     const screened = gunzipSync(await reportBytes(layout.screened.resultsKey)).toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number; outcome: string });
@@ -118,36 +122,38 @@ describe('planScaleOut: splitting', () => {
     expect((await reportBytes(layout.screened.failedKey)).toString('utf8').trimEnd().split('\n')).toHaveLength(1 + 2);
 
     // One message per part.
-    expect((await takeMessages(queueUrl)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([1, 2, 3].map((part) => ({ runPart: { jobId: 'plan-split', part } })));
+    expect((await takeMessages(queueUrl)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(plan!.parts.map(({ part }) => ({ runPart: { jobId: 'plan-split', part } })));
 
     // The answer for now.
-    const summary = result!.summary;
+    const summary = answered(result).summary;
     expect(jobSummarySchema.safeParse(summary).success).toBe(true);
     expect(summary).toMatchObject({
       jobId: 'plan-split',
       status: 'continuing',
-      stop: { kind: 'split', parts: 3 },
-      counts: { received: 11, invalid: 2, duplicate: 2, deleted: 0 },
-      settled: 4,
+      stop: { kind: 'split', parts: plan!.parts.length },
+      counts: { received: 11, invalid: 2, duplicate: 1, deleted: 0 },
+      settled: 3,
       normalized: 1,
-      scaleOut: { parts: 3, partSize: 3, plan: `s3://${layout.job.bucket}/${layout.planKey}`, progress: `s3://${layout.job.bucket}/${layout.progressKey}` },
+      scaleOut: { parts: plan!.parts.length, partSize: 3, plan: `s3://${layout.job.bucket}/${layout.planKey}`, progress: `s3://${layout.job.bucket}/${layout.progressKey}` },
     });
     expect(summary.stopReason).toBe(summary.stop!.reason);
-    expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ jobId: 'plan-split', state: 'running', entries: 11, settled: 4, parts: { total: 3, done: 0, running: 0, waiting: 3 } });
+    expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ jobId: 'plan-split', state: 'running', entries: 11, settled: 3, parts: { total: plan!.parts.length, done: 0, running: 0, waiting: plan!.parts.length } });
   });
 
-  it('writes no empty last part when the valid IDs fill the parts exactly', async () => {
-    // Prepare
+  it('makes no part of a hash slot that got no ID: parts are numbered without gaps', async () => {
+    // Prepare: 6 IDs in parts of 1 are 6 slots, of which these IDs fill 3 (slots 1, 3 and 4, 0-based; 0, 2 and 5 stay empty).
+    const ids = imageIds('empty-slot', 6);
+    expect(new Set(ids.map((id) => planSlot(id, 6)))).toEqual(new Set([1, 3, 4]));
     const { deps, queueUrl } = await depsWithQueue();
-    const job = await prepared({ jobId: 'plan-exact', target, manifest: await putManifest(imageIds('exact', 6)), options: { scaleOut: { partSize: 3 } } }, deps);
+    const job = await prepared({ jobId: 'plan-empty-slot', target, manifest: await putManifest(ids), options: { scaleOut: { partSize: 1 } } }, deps);
 
     // Act
     const result = await planScaleOut(job, deps);
 
     // Assess
-    expect((await readPlan(scaleOutLayout(job.location)))!.parts.map((part) => part.entries)).toEqual([3, 3]);
-    expect(result?.summary.stop).toMatchObject({ kind: 'split', parts: 2 });
-    expect(await takeMessages(queueUrl)).toHaveLength(2);
+    expect((await readPlan(scaleOutLayout(job.location)))!.parts.map((part) => [part.part, part.slot, part.entries])).toEqual([[1, 2, 1], [2, 4, 3], [3, 5, 2]]);
+    expect(answered(result).summary.stop).toMatchObject({ kind: 'split', parts: 3 });
+    expect(await takeMessages(queueUrl)).toHaveLength(3);
   });
 
   it('splits a job over SCALE_OUT_THRESHOLD into parts of SCALE_OUT_PART_SIZE without being asked', async () => {
@@ -159,7 +165,7 @@ describe('planScaleOut: splitting', () => {
     const result = await planScaleOut(job, deps);
 
     // Assess
-    expect(result?.summary.scaleOut).toMatchObject({ parts: 3, partSize: 2 });
+    expect(answered(result).summary.scaleOut).toMatchObject({ parts: 3, partSize: 2 });
   });
 
   it('reuses a plan already written: the same answer, nothing planned or sent again', async () => {
@@ -178,8 +184,8 @@ describe('planScaleOut: splitting', () => {
     expect(firstMessages).toHaveLength(3);
     expect(await takeMessages(queueUrl)).toEqual([]);
     expect(await readPlan(scaleOutLayout(job.location))).toEqual(planBefore);
-    expect(again?.summary.scaleOut).toEqual(first?.summary.scaleOut);
-    expect(again?.summary.counts).toEqual(first?.summary.counts);
+    expect(answered(again).summary.scaleOut).toEqual(answered(first).summary.scaleOut);
+    expect(answered(again).summary.counts).toEqual(answered(first).summary.counts);
   });
 
   it('sends the messages again when the plan was written but not marked queued (a crash in between)', async () => {
@@ -314,7 +320,7 @@ describe('planScaleOut: a job with nothing valid to split', () => {
     // Assess: not waiting for parts that do not exist: the summary is written, and nothing was queued.
     const messages = await takeMessages(queueUrl);
     expect(messages).toEqual([]);
-    expect(result?.summary).toMatchObject({ status: 'completed_with_failures', counts: { received: 3, invalid: 2, duplicate: 1 }, settled: 3 });
+    expect(answered(result).summary).toMatchObject({ status: 'completed_with_failures', counts: { received: 3, invalid: 2, duplicate: 1 }, settled: 3 });
     const layout = scaleOutLayout(job.location);
     expect(await readS3Json(stack.s3, layout.job.bucket, layout.job.summaryKey, jobSummarySchema)).toMatchObject({ status: 'completed_with_failures', counts: { received: 3 } });
     expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ state: 'done', parts: { total: 0 } });
