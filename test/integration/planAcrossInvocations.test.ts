@@ -1,5 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +18,8 @@ import { scaleOutPlanSchema, type ScaleOutPlan } from '../../lib/scaleout/scaleO
 import { createWorkQueues } from '../../local/stack/createWorkQueues.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { testBudget } from '../support/testBudget.js';
+import { readS3Bytes } from '../support/readS3Bytes.js';
+import { takeMessages } from '../support/takeMessages.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 
 // Acceptance of issue 14 against the local stack (fauxqs S3 and SQS) and the ModelArts emulator:
@@ -52,21 +53,8 @@ async function putManifest(lines: readonly string[]): Promise<string> {
   return `s3://${bucket}/${key}`;
 }
 
-async function takeMessages(queueUrl: string): Promise<unknown[]> {
-  const bodies: unknown[] = [];
-  for (;;) {
-    const { Messages = [] } = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return bodies;
-    for (const message of Messages) {
-      bodies.push(JSON.parse(message.Body ?? ''));
-      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
-}
-
-async function reportBytes(key: string): Promise<Buffer> {
-  const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
-  return Buffer.from(await object.Body!.transformToByteArray());
+function reportBytes(key: string): Promise<Buffer> {
+  return readS3Bytes(stack.s3, stack.env.REPORT_BUCKET, key);
 }
 
 const keyOf = (uri: string): string => uri.replace(`s3://${stack.env.REPORT_BUCKET}/`, '');
@@ -120,10 +108,10 @@ describe('planning across invocations', () => {
     while (answer.summary.stop?.kind === 'deadline') {
       paused.push(answer.summary);
       planning.push((await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema))?.state);
-      expect(await takeMessages(queueUrl)).toEqual([{ continueJob: jobId }]);
+      expect(await takeMessages(stack.sqs, queueUrl)).toEqual([{ continueJob: jobId }]);
       answer = await continueCleanupJob(jobId, deps, cut());
     }
-    const partMessages = await takeMessages(queueUrl);
+    const partMessages = await takeMessages(stack.sqs, queueUrl);
     let final: JobSummary | undefined;
     for (const message of partMessages as Array<{ runPart: { part: number } }>) {
       const run = await runScaleOutPart(jobId, message.runPart.part, { type: 'queue', source: 'worker' }, deps, testBudget());

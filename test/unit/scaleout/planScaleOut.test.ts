@@ -1,5 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,8 @@ import { scaleOutPlanSchema, type ScaleOutPlan } from '../../../lib/scaleout/sca
 import { createWorkQueues } from '../../../local/stack/createWorkQueues.js';
 import { capturingLogger } from '../../support/capturingLogger.js';
 import { imageIds, stackDeps } from '../../support/stackDeps.js';
+import { readS3Bytes } from '../../support/readS3Bytes.js';
+import { takeMessages } from '../../support/takeMessages.js';
 import { useLocalStack } from '../../support/useLocalStack.js';
 import { virtualClock } from '../../support/virtualClock.js';
 
@@ -54,21 +55,8 @@ async function prepared(input: unknown, deps: CleanupDeps): Promise<PreparedJob>
 }
 
 /** Takes every message off a queue, bodies parsed. */
-async function takeMessages(queueUrl: string): Promise<unknown[]> {
-  const bodies: unknown[] = [];
-  for (;;) {
-    const { Messages = [] } = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return bodies;
-    for (const message of Messages) {
-      bodies.push(JSON.parse(message.Body ?? ''));
-      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
-}
-
-async function reportBytes(key: string): Promise<Buffer> {
-  const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
-  return Buffer.from(await object.Body!.transformToByteArray());
+function reportBytes(key: string): Promise<Buffer> {
+  return readS3Bytes(stack.s3, stack.env.REPORT_BUCKET, key);
 }
 
 /** The planner's answer, which must be a job's answer (not a planning paused, nor no split). */
@@ -122,7 +110,7 @@ describe('planScaleOut: splitting', () => {
     expect((await reportBytes(layout.screened.failedKey)).toString('utf8').trimEnd().split('\n')).toHaveLength(1 + 2);
 
     // One message per part.
-    expect((await takeMessages(queueUrl)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(plan!.parts.map(({ part }) => ({ runPart: { jobId: 'plan-split', part } })));
+    expect((await takeMessages(stack.sqs, queueUrl)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(plan!.parts.map(({ part }) => ({ runPart: { jobId: 'plan-split', part } })));
 
     // The answer for now.
     const summary = answered(result).summary;
@@ -153,7 +141,7 @@ describe('planScaleOut: splitting', () => {
     // Assess
     expect((await readPlan(scaleOutLayout(job.location)))!.parts.map((part) => [part.part, part.slot, part.entries])).toEqual([[1, 2, 1], [2, 4, 3], [3, 5, 2]]);
     expect(answered(result).summary.stop).toMatchObject({ kind: 'split', parts: 3 });
-    expect(await takeMessages(queueUrl)).toHaveLength(3);
+    expect(await takeMessages(stack.sqs, queueUrl)).toHaveLength(3);
   });
 
   it('splits a job over SCALE_OUT_THRESHOLD into parts of SCALE_OUT_PART_SIZE without being asked', async () => {
@@ -173,7 +161,7 @@ describe('planScaleOut: splitting', () => {
     const { deps, queueUrl } = await depsWithQueue();
     const job = await prepared({ jobId: 'plan-again', target, manifest: await putManifest(imageIds('again', 5)), options: { scaleOut: { partSize: 2 } } }, deps);
     const first = await planScaleOut(job, deps);
-    const firstMessages = await takeMessages(queueUrl);
+    const firstMessages = await takeMessages(stack.sqs, queueUrl);
     const planBefore = await readPlan(scaleOutLayout(job.location));
 
     // Act: later, and with another part size asked for.
@@ -182,7 +170,7 @@ describe('planScaleOut: splitting', () => {
 
     // Assess
     expect(firstMessages).toHaveLength(3);
-    expect(await takeMessages(queueUrl)).toEqual([]);
+    expect(await takeMessages(stack.sqs, queueUrl)).toEqual([]);
     expect(await readPlan(scaleOutLayout(job.location))).toEqual(planBefore);
     expect(answered(again).summary.scaleOut).toEqual(answered(first).summary.scaleOut);
     expect(answered(again).summary.counts).toEqual(answered(first).summary.counts);
@@ -193,7 +181,7 @@ describe('planScaleOut: splitting', () => {
     const { deps, queueUrl } = await depsWithQueue();
     const job = await prepared({ jobId: 'plan-requeue', target, manifest: await putManifest(imageIds('requeue', 4)), options: { scaleOut: { partSize: 2 } } }, deps);
     await planScaleOut(job, deps);
-    await takeMessages(queueUrl);
+    await takeMessages(stack.sqs, queueUrl);
     const layout = scaleOutLayout(job.location);
     const plan = (await readPlan(layout))!;
     await writeS3Json(stack.s3, layout.job.bucket, layout.planKey, { ...plan, queued: false });
@@ -202,7 +190,7 @@ describe('planScaleOut: splitting', () => {
     await planScaleOut(job, deps);
 
     // Assess
-    expect(await takeMessages(queueUrl)).toHaveLength(2);
+    expect(await takeMessages(stack.sqs, queueUrl)).toHaveLength(2);
     expect(await readPlan(layout)).toEqual(plan);
   });
 });
@@ -219,7 +207,7 @@ describe('planScaleOut: leaving a job unsplit', () => {
     // Assess
     expect(result).toBeUndefined();
     expect(await readPlan(scaleOutLayout(job.location))).toBeUndefined();
-    expect(await takeMessages(queueUrl)).toEqual([]);
+    expect(await takeMessages(stack.sqs, queueUrl)).toEqual([]);
   });
 
   it('does not split with scaleOut: false, whatever the size', async () => {
@@ -318,7 +306,7 @@ describe('planScaleOut: a job with nothing valid to split', () => {
     const result = await planScaleOut(job, deps);
 
     // Assess: not waiting for parts that do not exist: the summary is written, and nothing was queued.
-    const messages = await takeMessages(queueUrl);
+    const messages = await takeMessages(stack.sqs, queueUrl);
     expect(messages).toEqual([]);
     expect(answered(result).summary).toMatchObject({ status: 'completed_with_failures', counts: { received: 3, invalid: 2, duplicate: 1 }, settled: 3 });
     const layout = scaleOutLayout(job.location);
