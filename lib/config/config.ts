@@ -48,6 +48,8 @@ export const configSchema = z.object({
   RETRY_BASE_MS: positiveInt(200),
   RETRY_MAX_MS: positiveInt(20_000),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  // How often a running job looks for its cancel request (lib/job/CancelWatch.ts): one S3 GET each time.
+  CANCEL_CHECK_MS: positiveInt(2_000, 60_000),
   // Error codes this deployment adds to the classifier's table (lib/modelarts/classifyFailure.ts): `kind:code,…`.
   EXTRA_ERROR_CODES: z
     .string()

@@ -7,7 +7,6 @@ import { ManifestChangedError } from '../core/errors.js';
 import { FailureThreshold } from '../pipeline/FailureThreshold.js';
 import { NotFoundThreshold } from '../pipeline/NotFoundThreshold.js';
 import { createJobStats } from '../pipeline/jobStats.js';
-import type { JobEntry } from '../pipeline/JobEntry.js';
 import type { OutcomeCounts } from '../pipeline/outcome.js';
 import { OutcomeTally } from '../pipeline/OutcomeTally.js';
 import { runDeletePass, type PassStop } from '../pipeline/runDeletePass.js';
@@ -18,11 +17,13 @@ import type { JobStop, JobSummary } from '../report/jobSummary.js';
 import { LatencyHistogram } from '../report/LatencyHistogram.js';
 import { ReportStreams } from '../report/ReportStreams.js';
 import { writeJobSummary } from '../report/writeJobSummary.js';
+import { cancelledStop, cancelRequestKey } from './cancelRequest.js';
+import { CancelWatch } from './CancelWatch.js';
 import { readCheckpoint, writeCheckpoint, type JobCheckpoint } from './jobCheckpoint.js';
-import type { JobSource } from './prepareJobSource.js';
 import { manifestChangedEnding, wholeJobStop, type JobWideStop, type OwnCrossing } from './wholeJobStop.js';
 import { ResumedScreen } from './ResumedScreen.js';
 import { UnsplitProgress } from './UnsplitProgress.js';
+import { pinnedEntries } from './pinnedEntries.js';
 import type { CleanupDeps, InvocationBudget, PreparedJob } from './types.js';
 
 /** What a split job's part adds to its run: the job-wide failure threshold, and progress. */
@@ -33,6 +34,8 @@ export interface RunControls {
   onCrossed?: (crossed: OwnCrossing) => void;
   /** Told the job's running counts after each settled chunk. */
   onProgress?: (counts: Readonly<OutcomeCounts>) => void;
+  /** Where the job's cancel request is looked for: a part's is its split job's. @default the job's own folder's `cancel.json` */
+  cancelKey?: string;
   /** The job's record stood before this invocation claimed it: an earlier invocation took the job up. */
   seenBefore?: boolean;
   /**
@@ -50,7 +53,8 @@ export type JobRun =
 /**
  * Phase three of a job, under its claim: the deleting pass (from the checkpoint, when an earlier
  * invocation was cut), streaming the outcomes to this invocation's part files, stopping at the
- * failure threshold or at the budget's deadline. Cut by the deadline it saves a checkpoint and
+ * failure threshold, at a cancel request (looked for before the first delete and every
+ * `CANCEL_CHECK_MS`: lib/job/CancelWatch.ts) or at the budget's deadline. Cut by the deadline it saves a checkpoint and
  * answers `paused`; otherwise it assembles `failed.csv` and `results.jsonl.gz`, writes
  * `summary.json` and emits the job's metrics. When the manifest version the job is pinned to is
  * gone, nothing is read: the job ends with what earlier invocations did, the entries not reached
@@ -103,6 +107,10 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
     maxRefusals: config.BISECT_MAX_REFUSALS,
   });
 
+  // A cancel asked before this invocation began is seen before its first delete: it sends nothing.
+  const cancel = new CancelWatch({ s3, clock, logger }, { bucket: location.bucket, key: controls.cancelKey ?? cancelRequestKey(location) }, config.CANCEL_CHECK_MS);
+  await cancel.look();
+
   const part = partKeys(location, invocation);
   const streams = new ReportStreams(s3, { bucket: location.bucket, failedKey: part.failedKey, resultsKey: part.resultsKey }, source.target);
   let external: ReturnType<NonNullable<RunControls['stopSignal']>>;
@@ -140,6 +148,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
           }
         }
         await streams.write(records);
+        cancel.poll();
         controls.onProgress?.(tally.counts);
         await progress.tick();
       },
@@ -147,11 +156,14 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
         if (crossed !== undefined) return crossed;
         external ??= controls.stopSignal?.();
         if (external !== undefined) return external.kind ?? 'failure_threshold';
+        cancel.poll();
+        if (cancel.requested !== undefined) return 'cancelled';
         if (clock.now() >= budget.stopStartingAt) return 'deadline';
         return undefined;
       },
     });
   } finally {
+    await cancel.settle();
     await streams.close();
   }
   const normalized = (checkpoint?.normalized ?? 0) + screen.normalizedThrough(pass.settledThrough);
@@ -206,13 +218,20 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   if (own !== undefined) controls.onCrossed?.(own);
   await assembleReport(s3, location, invocation);
   const unconfirmed = unconfirmedBefore(checkpoint, controls);
-  const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts, unconfirmed) : facts(pass.stoppedBy === undefined ? undefined : wholeJobStop(pass.stoppedBy, own?.kind === pass.stoppedBy ? own : undefined, external)));
+  const summary = buildJobSummary(changed !== undefined ? changedFacts(changed, tally.counts, source.entryCount, resumeAfter, facts, unconfirmed) : facts(passStop(pass.stoppedBy, own, external, cancel, tally.counts.skipped)));
   await writeJobSummary(s3, location, summary, logger);
   await progress.write(summary);
   await deletePartFiles(s3, location, invocation);
   if (deps.metrics !== undefined) emitJobMetrics(deps.metrics, summary, chunkLatenciesMs);
   logger.info('job finished', { status: summary.status, counts: summary.counts, durationMs: summary.durationMs, requests: stats.requests, retries: stats.retries, report: summary.report });
   return { kind: 'finished', summary };
+}
+
+// Why the pass ended early, for the summary: a job-wide stop, or the cancel request it saw.
+function passStop(stoppedBy: PassStop | undefined, own: OwnCrossing | undefined, external: ReturnType<NonNullable<RunControls['stopSignal']>>, cancel: CancelWatch, skipped: number): JobStop | undefined {
+  if (stoppedBy === undefined || stoppedBy === 'deadline') return undefined;
+  if (stoppedBy === 'cancelled') return cancel.requested === undefined ? undefined : cancelledStop(cancel.requested, skipped);
+  return wholeJobStop(stoppedBy, own?.kind === stoppedBy ? own : undefined, external);
 }
 
 // The ending of a job whose pinned manifest version is gone: what earlier invocations settled, and
@@ -225,22 +244,4 @@ function unconfirmedBefore(checkpoint: JobCheckpoint | undefined, controls: RunC
 function changedFacts(error: ManifestChangedError, counts: Readonly<OutcomeCounts>, entries: number, resumeAfter: number, facts: (stop: JobStop, counts: Readonly<OutcomeCounts>) => SummaryFacts, unconfirmed: boolean): SummaryFacts {
   const ending = manifestChangedEnding(error, counts, entries, resumeAfter, unconfirmed);
   return facts(ending.stop, ending.counts);
-}
-
-// The job's entries, or none when its pinned version is gone at the first read (before any delete): `onChanged` is told.
-async function* pinnedEntries(source: JobSource, onChanged: (error: ManifestChangedError) => void): AsyncGenerator<JobEntry> {
-  const iterator = source.entries()[Symbol.asyncIterator]();
-  try {
-    let next: IteratorResult<JobEntry>;
-    try {
-      next = await iterator.next();
-    } catch (error) {
-      if (!(error instanceof ManifestChangedError)) throw error;
-      onChanged(error);
-      return;
-    }
-    for (; next.done !== true; next = await iterator.next()) yield next.value;
-  } finally {
-    await iterator.return?.();
-  }
 }

@@ -5,13 +5,14 @@ import type { JobEntry } from './JobEntry.js';
 import type { ImageRef, OutcomeRecord } from './outcome.js';
 
 /** Why a deleting pass stopped before the end of its entries. */
-export type PassStop = 'deadline' | 'failure_threshold' | 'not_found_threshold' | 'service_refused';
+export type PassStop = 'deadline' | 'failure_threshold' | 'not_found_threshold' | 'service_refused' | 'cancelled';
 
 // What a skipped entry says, per threshold that stopped the pass.
 const SKIPPED_BY: Readonly<Record<Exclude<PassStop, 'deadline'>, { errorCode: string; errorMessage: string }>> = {
   failure_threshold: { errorCode: 'FAILURE_THRESHOLD', errorMessage: 'not attempted: the job stopped at its failure threshold' },
   not_found_threshold: { errorCode: 'NOT_FOUND_THRESHOLD', errorMessage: 'not attempted: the job stopped at its not-found threshold (most IDs attempted were not found: a wrong target, or a list deleted already)' },
   service_refused: { errorCode: 'SERVICE_REFUSED', errorMessage: 'not attempted: the service refused the job as a whole (e.g. ModelArts.4204, the API not subscribed in this account or region); see the summary\'s stop' },
+  cancelled: { errorCode: 'CANCELLED', errorMessage: 'not attempted: the job was cancelled (image-cleanup cancel); see the summary\'s stop' },
 };
 
 /** Input of {@link runDeletePass}. */
@@ -52,8 +53,8 @@ interface Batch {
  *
  * It stops starting chunks when `shouldStop` says so. At the deadline it leaves the rest for a
  * later invocation: every entry up to `settledThrough` has its outcome and none after it does.
- * Past the failure or not-found threshold, or once the service refused the job as a whole, it
- * settles the rest at once: valid IDs as `skipped`, with the code of what stopped it.
+ * Past the failure or not-found threshold, once the service refused the job as a whole, or once
+ * the job was cancelled, it settles the rest at once: valid IDs as `skipped`, with the code of what stopped it.
  */
 export async function runDeletePass(input: DeletePassInput): Promise<DeletePassResult> {
   const { screen, chunkSize, record } = input;

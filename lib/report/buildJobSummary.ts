@@ -45,6 +45,7 @@ const STATUS_OF_STOP: Readonly<Record<JobStop['kind'], JobSummary['status']>> = 
   service_refused: 'stopped_service_refused',
   manifest_changed: 'stopped_manifest_changed',
   abandoned: 'stopped_abandoned',
+  cancelled: 'cancelled',
 };
 
 /**
@@ -55,7 +56,7 @@ const STATUS_OF_STOP: Readonly<Record<JobStop['kind'], JobSummary['status']>> = 
  * Status: `continuing` when paused (deadline, or split into parts), `stopped_failure_threshold`
  * when the threshold stopped it, `stopped_not_found` when the not-found threshold did, `stopped_service_refused` when the service refused
  * the job as a whole, `stopped_manifest_changed` when its manifest was replaced,
- * `stopped_abandoned` when it was given up (dead-lettered, quarantined), else `dry_run`, `completed_with_failures` (some failed or were
+ * `stopped_abandoned` when it was given up (dead-lettered, quarantined), `cancelled` when an operator cancelled it, else `dry_run`, `completed_with_failures` (some failed or were
  * invalid) or `completed`.
  *
  * @throws {z.ZodError} when the facts make a summary the schema refuses (a bug, never input).

@@ -55,6 +55,15 @@ export const jobStopSchema = z.discriminatedUnion('kind', [
     part: z.number().int().min(1).optional().describe('the part of the split job that met it, when another one did'),
   }),
   z.object({ kind: z.literal('split'), reason: z.string(), parts: countSchema }),
+  // An operator cancelled it (cancel.json, lib/job/cancelRequest.ts): no request was started after it was seen; the entries not attempted skipped (CANCELLED).
+  z.object({
+    kind: z.literal('cancelled'),
+    reason: z.string(),
+    requestedAt: z.iso.datetime().describe('when the cancel was asked for'),
+    requestedBy: z.string().optional().describe('who asked for it, as the request says'),
+    parts: countSchema.optional().describe('a split job: how many of its parts the cancel stopped (the others had ended)'),
+    notReached: countSchema.optional().describe('cancelled while the job was being split: entries counted skipped with no line in the report files (their IDs were never listed)'),
+  }),
   // The manifest version the job is pinned to is gone (replaced or deleted): the lines after resumeAfter were never read (lib/job/jobRecord.ts).
   z.object({
     kind: z.literal('manifest_changed'),
@@ -92,8 +101,8 @@ export const jobSummarySchema = z
     trigger: triggerInfoSchema,
     target: targetOutputSchema,
     status: z
-      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'stopped_not_found', 'stopped_service_refused', 'stopped_manifest_changed', 'stopped_abandoned', 'continuing', 'dry_run'])
-      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; stopped_not_found: stopped early because most IDs attempted were not found (a wrong target, or deleted already), the rest skipped; stopped_service_refused: stopped at once because the service refused the job as a whole (ModelArts.4204, API not subscribed), the rest skipped; stopped_manifest_changed: the manifest was replaced or deleted while the job ran, the entries not reached skipped; stopped_abandoned: its message reached the dead-letter queue (or its pending manifest was quarantined), the entries not reached failed; continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
+      .enum(['completed', 'completed_with_failures', 'stopped_failure_threshold', 'stopped_not_found', 'stopped_service_refused', 'stopped_manifest_changed', 'stopped_abandoned', 'cancelled', 'continuing', 'dry_run'])
+      .describe('completed: every ID deleted or already gone; completed_with_failures: some failed or were invalid; stopped_failure_threshold: stopped early, the rest skipped; stopped_not_found: stopped early because most IDs attempted were not found (a wrong target, or deleted already), the rest skipped; stopped_service_refused: stopped at once because the service refused the job as a whole (ModelArts.4204, API not subscribed), the rest skipped; stopped_manifest_changed: the manifest was replaced or deleted while the job ran, the entries not reached skipped; stopped_abandoned: its message reached the dead-letter queue (or its pending manifest was quarantined), the entries not reached failed; cancelled: an operator cancelled it (image-cleanup cancel), no request started after, the entries not attempted skipped (CANCELLED); continuing: cut by the deadline, a later invocation goes on; dry_run: nothing was sent'),
     stopReason: z.string().optional().describe('why the job stopped or paused, when it did: stop.reason, as a sentence'),
     stop: jobStopSchema.optional().describe('why the job stopped or paused, when it did, for programs: its kind and figures'),
     dryRun: z.boolean(),

@@ -1,5 +1,6 @@
 import { claimLease } from '../aws/claimLease.js';
 import { readS3Json } from '../aws/readS3Json.js';
+import { cancelledStop, readCancelRequest, type CancelRequest } from '../job/cancelRequest.js';
 import type { CleanupDeps } from '../job/types.js';
 import { STOPPED_AT } from '../job/wholeJobStop.js';
 import { createJobStats } from '../pipeline/jobStats.js';
@@ -43,7 +44,8 @@ const LOCK_MS = 16 * 60_000;
  * planner settled) and the parts, streamed (lib/report/assembleReport.ts); the counts are added up (they
  * equal the original manifest's entries); `summary.json` is written last, then `progress.json`; the
  * part manifests and their segments are deleted. A part given up (its message dead-lettered, lib/triggers/giveUpPart.ts)
- * has a summary like any other: the job completes, `stopped_abandoned`, naming it.
+ * has a summary like any other: the job completes, `stopped_abandoned`, naming it. Parts a cancel
+ * request stopped make the job `cancelled`.
  */
 export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLayout, deps: CleanupDeps, owner: string): Promise<CompletionOutcome> {
   const { s3, clock, logger } = deps;
@@ -64,8 +66,10 @@ export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLa
       return summary;
     }));
     const stop = await readS3Json(s3, job.bucket, layout.stopKey, stopMarkerSchema);
+    const cancelled = parts.filter((part) => part.stop?.kind === 'cancelled').length;
+    const cancel = cancelled > 0 ? await readCancelRequest(s3, job) : undefined;
     await concatenateReports(s3, job, [layout.screened, ...plan.parts.map(({ part }) => layout.partLocation(part))]);
-    const summary = finalSummary(plan, layout, parts, stop, clock.now());
+    const summary = finalSummary(plan, layout, parts, stop, cancel === undefined ? undefined : { request: cancel, parts: cancelled }, clock.now());
     await writeJobSummary(s3, job, summary, logger);
     await writeJobProgress(s3, layout, plan, clock, summary);
     // The part manifests and their segments repeat the manifest's IDs; the report has them all now.
@@ -79,7 +83,7 @@ export async function completeScaleOutJob(plan: ScaleOutPlan, layout: ScaleOutLa
   }
 }
 
-function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonly JobSummary[], stop: StopMarker | undefined, now: number): JobSummary {
+function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonly JobSummary[], stop: StopMarker | undefined, cancel: { request: CancelRequest; parts: number } | undefined, now: number): JobSummary {
   const counts = { ...plan.screened.counts };
   let normalized = plan.screened.normalized;
   const stats = createJobStats();
@@ -98,7 +102,10 @@ function finalSummary(plan: ScaleOutPlan, layout: ScaleOutLayout, parts: readonl
   const skipped = parts.filter((part) => STOPPED.has(part.status)).length;
   // Parts given up (their message dead-lettered) come first: the job did not run to its end.
   const abandoned = plan.parts.filter((_, i) => parts[i]?.stop?.kind === 'abandoned').map(({ part }) => part);
-  const jobStop = abandoned.length > 0 ? abandonedStop(abandoned, plan.parts.length, counts.failed) : stop === undefined ? undefined : thresholdStop(stop, plan.parts.length, skipped, counts.skipped);
+  // Then a cancel that stopped a part (the operator's act names the ending), then a job-wide stop.
+  const jobStop = abandoned.length > 0 ? abandonedStop(abandoned, plan.parts.length, counts.failed)
+    : cancel !== undefined ? cancelledStop(cancel.request, counts.skipped, { parts: { stopped: cancel.parts, total: plan.parts.length } })
+    : stop === undefined ? undefined : thresholdStop(stop, plan.parts.length, skipped, counts.skipped);
   return buildJobSummary({
     ...planFacts(plan, layout),
     counts,

@@ -1,13 +1,14 @@
 import { EntryScreen } from '../pipeline/EntryScreen.js';
 import { s3Uri } from '../aws/s3Uri.js';
-import { LatencyHistogram } from '../report/LatencyHistogram.js';
-import { createJobStats } from '../pipeline/jobStats.js';
 import { checkImageId } from '../pipeline/imageId.js';
 import type { OutcomeRecord } from '../pipeline/outcome.js';
 import { OutcomeTally } from '../pipeline/OutcomeTally.js';
 import { readS3Json } from '../aws/readS3Json.js';
 import { ReportStreams } from '../report/ReportStreams.js';
 import type { CleanupDeps, PlanningPaused, PreparedJob } from '../job/types.js';
+import type { SummaryFacts } from '../report/buildJobSummary.js';
+import { cancelRequestKey, type CancelRequest } from '../job/cancelRequest.js';
+import { CancelWatch } from '../job/CancelWatch.js';
 import type { ScaleOutLayout } from './scaleOutLayout.js';
 import type { ScaleOutPlan } from './scaleOutPlanSchema.js';
 import { writePlanningProgress } from './writeJobProgress.js';
@@ -18,6 +19,7 @@ import { PlanWindow } from './PlanWindow.js';
 import { deleteKeys } from './deleteKeys.js';
 import { putSegments } from './putSegments.js';
 import { writeScreenedReport } from './writeScreenedReport.js';
+import { planningFacts } from './planFacts.js';
 
 /**
  * The bytes of part-manifest lines (about 52 an ID) the planner gathers before it writes them out
@@ -38,8 +40,20 @@ export interface PlanTuning {
 }
 
 
-/** What {@link planManifest} ends with: the plan, or planning paused at the deadline. */
-export type PlanOutcome = { kind: 'planned'; plan: ScaleOutPlan } | PlanningPaused;
+/** A plan a cancel request stopped: what the planner had settled when it stopped (its last window), and the request. */
+export interface PlanningCancelled {
+  kind: 'planning_cancelled';
+  request: CancelRequest;
+  /** The job's facts: `counts` what the windows written settled (their lines are in part 0's window files, `screenedWindows`). */
+  facts: SummaryFacts;
+  screenedWindows: readonly number[];
+}
+
+/** What {@link planManifest} ends with: the plan, planning paused at the deadline, or cancelled. */
+export type PlanOutcome = { kind: 'planned'; plan: ScaleOutPlan } | PlanningPaused | PlanningCancelled;
+
+// Entries read between two looks at the clock for the cancel request (a look is one S3 GET, at most every CANCEL_CHECK_MS).
+const CANCEL_POLL_ENTRIES = 4096;
 
 // What a part-0 record (an invalid entry and its rendering) costs while its window lasts, for the window's bound.
 const RECORD_BYTES = 256;
@@ -48,7 +62,8 @@ const RECORD_BYTES = 256;
  * Reads a split job's manifest in windows from its planning checkpoint (if any) on
  * (docs/scale-out.md "Planning"): each window's valid IDs go to their hash slots' segments, its
  * invalid entries to part 0's window files, then the checkpoint. After a window that ends at or
- * after `stopStartingAt` it pauses; at the manifest's end it writes `plan.json` (not yet queued),
+ * after `stopStartingAt` it pauses; seeing the job's cancel request (before it reads, and every
+ * `CANCEL_CHECK_MS` while it does) it stops where it is; at the manifest's end it writes `plan.json` (not yet queued),
  * part 0's report, and deletes the checkpoint. Resumed from the checkpoint, it makes the plan an
  * uncut run makes: the same parts, the same segments' bytes.
  *
@@ -99,9 +114,25 @@ export async function planManifest(run: PreparedJob, deps: CleanupDeps, layout: 
     });
   };
 
+  const facts = (): SummaryFacts => planningFacts(run, state, clock.now());
+  const cancel = new CancelWatch({ s3, clock, logger }, { bucket, key: cancelRequestKey(location) }, deps.config.CANCEL_CHECK_MS);
+  const cancelled = (request: CancelRequest): PlanningCancelled => {
+    logger.warn('planning cancelled', { lineReached: state.lineReached, entries: source.entryCount, windows: state.windows, requestedAt: request.requestedAt });
+    return { kind: 'planning_cancelled', request, facts: facts(), screenedWindows: [...state.screenedWindows] };
+  };
+  const asked = await cancel.look();
+  if (asked !== undefined) return cancelled(asked);
+
   if (state.lineReached > 0) logger.info('planning continues', { lineReached: state.lineReached, windows: state.windows, invocation: state.invocations });
   let paused = false;
+  let sinceLook = 0;
   for await (const entry of source.entries()) {
+    if ((sinceLook += 1) === CANCEL_POLL_ENTRIES) {
+      sinceLook = 0;
+      cancel.poll();
+      // What this window gathered is dropped: the plan ends here, nothing of it is sent.
+      if (cancel.requested !== undefined) break;
+    }
     const candidate = typeof entry.value === 'string' ? normalise(entry.value) : entry.value;
     const check = checkImageId(candidate);
     if (entry.position <= state.lineReached) {
@@ -135,29 +166,11 @@ export async function planManifest(run: PreparedJob, deps: CleanupDeps, layout: 
       }
     }
   }
+  await cancel.settle();
+  if (cancel.requested !== undefined) return cancelled(cancel.requested);
   if (paused) {
     logger.info('planning paused at the deadline', { lineReached: state.lineReached, entries: source.entryCount, windows: state.windows, invocation: state.invocations });
-    return {
-      kind: 'planning_paused',
-      resumeAfter: state.lineReached,
-      checkpoint: s3Uri(bucket, layout.planCheckpointKey),
-      facts: {
-        jobId: identity.jobId,
-        jobIdSource: identity.source,
-        trigger: state.trigger,
-        target: source.target,
-        options: run.options,
-        received: source.entryCount,
-        counts: { ...tally.counts },
-        normalized: state.normalized,
-        startedAt: state.startedAt,
-        finishedAt: clock.now(),
-        invocations: state.invocations,
-        stats: createJobStats(),
-        latency: new LatencyHistogram().toJSON(),
-        location,
-      },
-    };
+    return { kind: 'planning_paused', resumeAfter: state.lineReached, checkpoint: s3Uri(bucket, layout.planCheckpointKey), facts: facts() };
   }
   if (window.bytes > 0 || records.length > 0) await flush();
 

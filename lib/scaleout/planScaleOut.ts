@@ -17,6 +17,7 @@ import { writeJobProgress } from './writeJobProgress.js';
 import { tooBigUnsplit, unsplitEntryCapacity } from '../job/unsplitCapacity.js';
 import { writeS3Json } from '../aws/writeS3Json.js';
 import { completeScaleOutJob } from './completeScaleOutJob.js';
+import { endCancelledPlanning } from './endCancelledPlanning.js';
 import { PLAN_WINDOW_BYTES, planManifest, type PlanTuning } from './planManifest.js';
 
 // The share of an unsplit job's capacity a part is planned to hold (see planScaleOut).
@@ -38,7 +39,7 @@ const PART_CAPACITY_SHARE = 0.9;
  * plan got; a part's manifest is built from its segments before it runs
  * (lib/scaleout/ensurePartManifest.ts). At the budget's `stopStartingAt` planning pauses after the
  * window (`kind: "planning_paused"`: the job's continuation resumes it, and a resumed plan is the
- * one an uncut run makes). Then `plan.json`, then one `{"runPart": {"jobId", "part"}}` message per
+ * one an uncut run makes); a cancel request ends the job there, nothing sent (lib/scaleout/endCancelledPlanning.ts). Then `plan.json`, then one `{"runPart": {"jobId", "part"}}` message per
  * part (SendMessageBatch, 10 a call), then `plan.json` again with `queued: true`. Idempotent: a plan
  * already written is reused, its messages sent again if they may not all have gone (a part
  * delivered twice runs once). A plan of no parts (no entry was a valid ID) completes the job at
@@ -80,6 +81,7 @@ export async function planScaleOut(run: PreparedJob, deps: CleanupDeps, budget?:
     const partSize = Math.max(1, Math.min(typeof option === 'object' ? option.partSize : config.SCALE_OUT_PART_SIZE, Math.floor(unsplitEntryCapacity(config) * PART_CAPACITY_SHARE)));
     const made = await planManifest(run, deps, layout, partSize, budget?.stopStartingAt ?? Infinity, tuning.windowBytes ?? PLAN_WINDOW_BYTES);
     if (made.kind === 'planning_paused') return made;
+    if (made.kind === 'planning_cancelled') return endCancelledPlanning(run, deps, layout, made);
     plan = made.plan;
   }
   if (plan.parts.length === 0) {

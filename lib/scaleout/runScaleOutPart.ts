@@ -6,6 +6,7 @@ import { canonicalJson } from '../job/jobIdentity.js';
 import { readJobRecord, type JobRecord } from '../job/jobRecord.js';
 import { prepareJob } from '../job/prepareJob.js';
 import { executeJob } from '../job/runCleanupJob.js';
+import { cancelRequestKey } from '../job/cancelRequest.js';
 import { JOB_WIDE_STOPS, type OwnCrossing } from '../job/wholeJobStop.js';
 import type { CleanupDeps, CleanupResult, InvocationBudget } from '../job/types.js';
 import type { OutcomeCounts } from '../pipeline/outcome.js';
@@ -51,6 +52,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * The job's failure and not-found thresholds, and a refusal of the whole job by the service
  * (ModelArts.4204), hold across parts: a part that crosses one writes `stop.json` with its kind;
  * parts that start (or are running) after that settle their IDs `skipped` without a request.
+ * A cancel request (the job's `cancel.json`) stops every part the same way, each by itself.
  * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s;
  * when it ends, once more, and then the completion check (lib/scaleout/completeScaleOutJob.ts) may make
  * this worker the one that assembles the final report.
@@ -97,6 +99,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
         // The part's continuation is its own runPart message.
         resume: { message: runPartMessage(jobId, part), byHand: `send {"runPart": {"jobId": "${jobId}", "part": ${part}}} again to continue`, queued: "the part's message was queued again" },
         controls: {
+          // A cancel is asked of the whole job: every part looks in the job's folder.
+          cancelKey: cancelRequestKey(layout.job),
           stopSignal: () => (stoppedBy === undefined ? undefined : { crossing: stoppedBy.reason, part: stoppedBy.part, kind: stoppedBy.kind ?? 'failure_threshold', ...(stoppedBy.code === undefined ? {} : { code: stoppedBy.code }) }),
           onCrossed: (crossing) => {
             crossed = crossing;

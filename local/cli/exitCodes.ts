@@ -18,8 +18,8 @@ export const EXIT = {
   notConfirmed: 4,
   /** No such job: no summary, progress, record or rejection under its id. */
   notFound: 5,
-  /** A subcommand this version does not support yet (`cancel`). */
-  notSupported: 6,
+  /** `cancel`: the job had ended already (a final summary, or rejected); nothing was changed. */
+  ended: 6,
 } as const;
 
 /** The codes of the `CleanupError`s the commands throw to stop with a given exit code. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CleanupError, JobValidationError } from '../../lib/core/errors.js';
+import { cancelJob } from './cancelJob.js';
 import { EXIT, exitCodeOf, OPERATOR_STOP } from './exitCodes.js';
 import { jobReport } from './jobReport.js';
 import { jobStatus } from './jobStatus.js';
@@ -16,7 +17,7 @@ Exit codes:
   3  the preparing pass or a guard rail refused the job; nothing sent, nothing deleted
   4  not confirmed (answered no, or stdin is no terminal and --yes was not given); nothing sent
   5  no such job
-  6  not supported yet (cancel)
+  6  cancel: the job had ended already; nothing changed
 
 Where: --stack NAME (a stage on AWS, found by CloudFormation; the AWS SDK's credential chain), or
 the environment (the local stack's: npm run --silent stack > .stack.env; set -a; . ./.stack.env; set +a).
@@ -134,15 +135,39 @@ export async function runOperatorCommand(argv: readonly string[], io: OperatorIo
       io.out(await recentJobs(deployment, list.opts<{ limit: number }>().limit));
     })());
 
-  program
+  const cancel: Command = program
     .command('cancel')
-    .summary('stop a running job (not supported yet: exit 6)')
+    .summary('stop a running job: no new delete after it is seen, the rest skipped (CANCELLED)')
+    .description('Write the job\'s cancel request (cancel.json in its report folder). Every invocation and part running it looks for it every CANCEL_CHECK_MS (2 s): it then starts no new delete request, the requests in flight finish, and the entries not attempted end skipped (CANCELLED); the job ends cancelled. A job that ended already is left as it is (exit 6). A job not started yet is cancelled when it starts, before any delete.')
     .argument('<job-id>', 'the job\'s id')
+    .option('--reason <text>', 'why, in your words: the summary\'s stop reason quotes it')
+    .option('-w, --wait', 'then follow the job until it ends, as status --watch does')
+    .option('--interval <seconds>', 'seconds between two looks with --wait', seconds, 2)
+    .option('--timeout <seconds>', 'stop waiting after this long (the cancel stands)', seconds, 900)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action((jobId: string) => {
-      io.err(`cancel is not supported yet: job ${jobId} goes on. It needs a cancel request that every invocation and part honours (issue 15); until then, a job stops at its thresholds or ends.`);
-      code = EXIT.notSupported;
-    });
+    .action((jobId: string) => withDeployment(cancel, async (deployment) => {
+      const options = cancel.opts<{ reason?: string; wait?: boolean; interval: number; timeout: number }>();
+      const outcome = await cancelJob(jobId, deployment, { ...(options.reason === undefined ? {} : { reason: options.reason }), now: io.now() });
+      io.out(outcome.text);
+      if (outcome.kind === 'ended') return EXIT.ended;
+      if (options.wait !== true) return EXIT.ok;
+      const until = io.now() + options.timeout * 1_000;
+      for (;;) {
+        const state = await jobStatus(jobId, deployment).catch((error: unknown) => {
+          if (error instanceof CleanupError && error.code === OPERATOR_STOP.notFound) return undefined;
+          throw error;
+        });
+        if (state?.done === true) {
+          io.out(state.text);
+          return EXIT.ok;
+        }
+        if (io.now() >= until) {
+          io.err(`stopped waiting after ${options.timeout} s; the cancel stands and the job stops when it sees it`);
+          return EXIT.ok;
+        }
+        await io.sleep(options.interval * 1_000);
+      }
+    })());
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

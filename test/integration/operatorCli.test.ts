@@ -7,12 +7,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readS3Json } from '../../lib/aws/readS3Json.js';
 import { runCleanupJob } from '../../lib/job/runCleanupJob.js';
+import { jobSummarySchema } from '../../lib/report/jobSummary.js';
 import { processQueueBatch } from '../../lib/triggers/processQueueBatch.js';
 import { operatorEnvironment } from '../../local/cli/operatorEnvironment.js';
 import type { OperatorIo } from '../../local/cli/operatorIo.js';
 import { runOperatorCommand } from '../../local/cli/operatorProgram.js';
 import { startSqsPoller, type SqsPoller } from '../../local/stack/sqsPoller.js';
+import { readResults } from '../support/readResults.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { testBudget } from '../support/testBudget.js';
 import { useLocalStack } from '../support/useLocalStack.js';
@@ -63,6 +66,11 @@ async function inProcess(args: string[], answer?: string, env: 'stack' | 'proces
   return run;
 }
 
+async function reportFolderKeys(jobId: string): Promise<string[]> {
+  const { Contents = [] } = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.env.REPORT_BUCKET, Prefix: `reports/${jobId}/` }));
+  return Contents.map((object) => (object.Key ?? '').slice(`reports/${jobId}/`.length));
+}
+
 async function reportFolders(): Promise<string[]> {
   const { CommonPrefixes = [] } = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.env.REPORT_BUCKET, Prefix: 'reports/', Delimiter: '/' }));
   return CommonPrefixes.map((prefix) => prefix.Prefix ?? '');
@@ -79,20 +87,20 @@ afterAll(async () => {
 });
 
 describe('image-cleanup, against the local stack', () => {
-  it('submits a manifest of 3,000 IDs, watches it to the end and reads its report; the emulator agrees', async () => {
-    // Prepare: a labelling job of 3,500 images; a manifest naming 2,990 of them, 5 gone, 3 invalid, 2 repeats
-    const held = imageIds('operator-held', 3_500);
+  it('submits a manifest of 20,000 IDs, watches it to the end and reads its report; the emulator agrees', async () => {
+    // Prepare: a labelling job of 20,500 images; a manifest naming 19,990 of them, 5 gone, 3 invalid, 2 repeats
+    const held = imageIds('operator-held', 20_500);
     stack.emulator.seedLabellingJob(PROJECT, 'ops1', held);
-    const lines = [...held.slice(0, 2_990), ...imageIds('operator-gone', 5), 'not-an-id', 'abc', 'zz'.repeat(16), held[0]!, held[1]!];
+    const lines = [...held.slice(0, 19_990), ...imageIds('operator-gone', 5), 'not-an-id', 'abc', 'zz'.repeat(16), held[0]!, held[1]!];
     const manifest = join(dir, 'ids.txt');
     await writeFile(manifest, `${lines.join('\n')}\n`);
 
     // Act
     const refused = await cli(['submit', manifest, '--target', `${PROJECT}/ops1`, '--job-id', 'ops-unconfirmed']);
-    const submitted = await cli(['submit', manifest, '--target', `${PROJECT}/ops1`, '--job-id', 'ops-3000', '--yes']);
-    const watched = await cli(['status', 'ops-3000', '--watch', '--interval', '0.2']);
-    const report = await cli(['report', 'ops-3000']);
-    const again = await cli(['submit', manifest, '--target', `${PROJECT}/ops1`, '--job-id', 'ops-3000', '--yes']);
+    const submitted = await cli(['submit', manifest, '--target', `${PROJECT}/ops1`, '--job-id', 'ops-20000', '--yes']);
+    const watched = await cli(['status', 'ops-20000', '--watch', '--interval', '0.2']);
+    const report = await cli(['report', 'ops-20000']);
+    const again = await cli(['submit', manifest, '--target', `${PROJECT}/ops1`, '--job-id', 'ops-20000', '--yes']);
 
     // Assess: no terminal and no --yes: not sent (exit 4), no report folder
     expect(refused.code).toBe(4);
@@ -100,35 +108,80 @@ describe('image-cleanup, against the local stack', () => {
     expect(await reportFolders()).not.toContain('reports/ops-unconfirmed/');
     // The preparing pass's result before anything was sent; the id alone on stdout
     expect(submitted.code).toBe(0);
-    expect(submitted.stdout).toBe('ops-3000\n');
+    expect(submitted.stdout).toBe('ops-20000\n');
     expect(submitted.stderr).toContain(`uploaded ${manifest}`);
     expect(submitted.stderr).toContain(`target:      labelling job ${PROJECT}/ops1 (v1)`);
-    expect(submitted.stderr).toContain('entries:     3,000 in s3://image-cleanup-manifests/uploads/ops-3000/ids.txt');
+    expect(submitted.stderr).toContain('entries:     20,000 in s3://image-cleanup-manifests/uploads/ops-20000/ids.txt');
     expect(submitted.stderr).toContain('guard rails: target allowed by ALLOWED_TARGETS; within MAX_IDS_PER_JOB (100,000)');
     expect(submitted.stderr).toContain('split:       no');
-    expect(submitted.stderr).toContain('sent job ops-3000 to the work queue');
+    expect(submitted.stderr).toContain('sent job ops-20000 to the work queue');
     // Watched to the end: the full bar, the outcomes, the limiter
     expect(watched.code).toBe(0);
     const last = watched.stdout.trim().split('\n\n').at(-1)!;
-    expect(last).toContain('job ops-3000: done (completed_with_failures)');
-    expect(last).toContain(`[${'#'.repeat(40)}] 100.0%  3,000 / 3,000 entries`);
-    expect(last).toContain('outcomes: deleted 2,990, already_deleted 5, invalid 3, duplicate 2');
+    expect(last).toContain('job ops-20000: done (completed_with_failures)');
+    expect(last).toContain(`[${'#'.repeat(40)}] 100.0%  20,000 / 20,000 entries`);
+    expect(last).toContain('outcomes: deleted 19,990, already_deleted 5, invalid 3, duplicate 2');
     expect(last).toMatch(/limiter \(last invocation\): \d+ in flight at the end/);
     // The report in words, the failure reasons with counts, the files
     expect(report.code).toBe(0);
-    expect(report.stdout).toContain('job ops-3000: completed_with_failures');
-    expect(report.stdout).toContain(`3,000 entries for labelling job ${PROJECT}/ops1: 2,990 deleted, 5 already deleted, 3 invalid, 2 duplicate`);
+    expect(report.stdout).toContain('job ops-20000: completed_with_failures');
+    expect(report.stdout).toContain(`20,000 entries for labelling job ${PROJECT}/ops1: 19,990 deleted, 5 already deleted, 3 invalid, 2 duplicate`);
     expect(report.stdout).toMatch(/failures: 3 rows in failed\.csv; the most frequent reasons:\n +3 {2}invalid INVALID_IMAGE_ID: /);
-    expect(report.stdout).toContain('summary  s3://image-cleanup-reports/reports/ops-3000/summary.json');
-    expect(report.stdout).toContain('failed   s3://image-cleanup-reports/reports/ops-3000/failed.csv');
+    expect(report.stdout).toContain('summary  s3://image-cleanup-reports/reports/ops-20000/summary.json');
+    expect(report.stdout).toContain('failed   s3://image-cleanup-reports/reports/ops-20000/failed.csv');
     // Sent again under its id: the same bytes are not uploaded again (a new version would be a changed manifest), and the complete job answers
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain('manifest s3://image-cleanup-manifests/uploads/ops-3000/ids.txt holds this file already');
-    expect(again.stderr).toContain('job ops-3000 is complete already (completed_with_failures): nothing to send');
+    expect(again.stderr).toContain('manifest s3://image-cleanup-manifests/uploads/ops-20000/ids.txt holds this file already');
+    expect(again.stderr).toContain('job ops-20000 is complete already (completed_with_failures): nothing to send');
     expect(again.stderr).not.toContain('sent job');
     const remaining = stack.emulator.labellingJobImages(PROJECT, 'ops1');
-    expect(held.filter((id) => remaining.has(id))).toEqual(held.slice(2_990));
+    expect(held.filter((id) => remaining.has(id))).toEqual(held.slice(19_990));
   }, 120_000);
+
+  it('submits another 20,000 IDs and cancels it halfway: the report says cancelled, every ID deleted or skipped, the emulator agrees', async () => {
+    // Prepare: 20,000 images, the manifest naming each once
+    const held = imageIds('operator-cancel', 20_000);
+    stack.emulator.seedLabellingJob(PROJECT, 'ops4', held);
+    const manifest = join(dir, 'cancel.txt');
+    await writeFile(manifest, `${held.join('\n')}\n`);
+    const before = stack.emulator.requests.length;
+
+    // Act: once half its requests are answered (chunks of 100: 200 requests), the service slows
+    // down (2 s an answer), so the rest cannot all be done before the cancel is seen; then cancel.
+    const submitted = await cli(['submit', manifest, '--target', `${PROJECT}/ops4`, '--job-id', 'ops-cancel', '--yes']);
+    for (let waited = 0; stack.emulator.requests.length - before < 100 && waited < 60_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    stack.emulator.settings.latencyMs = 2_000;
+    const cancelled = await cli(['cancel', 'ops-cancel', '--reason', 'wrong list', '--wait', '--interval', '0.5']);
+    stack.emulator.settings.latencyMs = 0;
+    const again = await cli(['cancel', 'ops-cancel']);
+    const report = await cli(['report', 'ops-cancel']);
+
+    // Assess: the cancel asked, waited for, and the job ended cancelled
+    expect(submitted.code).toBe(0);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toMatch(/^cancel requested for job ops-cancel at \S+; each invocation and part running it starts no new delete request/);
+    expect(cancelled.stdout).toContain('job ops-cancel: done (cancelled)');
+    expect(again.code).toBe(6);
+    expect(again.stdout).toContain('job ops-cancel ended already (cancelled): nothing to cancel');
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('job ops-cancel: cancelled');
+    expect(report.stdout).toMatch(/stopped: cancelled at \S+ by \S+ \(wrong list\): \d+ IDs not attempted are skipped \(CANCELLED\)/);
+    // Every ID once: deleted (and gone from the store) or skipped CANCELLED (still there, never sent after the cancel)
+    const summary = await readS3Json(stack.s3, stack.env.REPORT_BUCKET!, 'reports/ops-cancel/summary.json', jobSummarySchema);
+    const results = await readResults(stack.s3, summary!.report.results);
+    const remaining = stack.emulator.labellingJobImages(PROJECT, 'ops4');
+    expect(summary!.status).toBe('cancelled');
+    expect(summary!.counts.deleted).toBeGreaterThanOrEqual(10_000);
+    expect(summary!.counts.skipped).toBeGreaterThan(0);
+    expect(summary!.counts.deleted + summary!.counts.skipped).toBe(20_000);
+    expect(results).toHaveLength(20_000);
+    expect(new Set(results.map((line) => line.image_id)).size).toBe(20_000);
+    for (const line of results) {
+      expect(line.outcome === 'deleted' || (line.outcome === 'skipped' && line.error_code === 'CANCELLED')).toBe(true);
+      expect(remaining.has(line.image_id)).toBe(line.outcome === 'skipped');
+    }
+    expect(remaining.size).toBe(summary!.counts.skipped);
+  }, 180_000);
 
   it('shows a split job\'s bar with its parts, and lists the jobs', async () => {
     // Prepare
@@ -154,7 +207,7 @@ describe('image-cleanup, against the local stack', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^LAST ACTIVE +JOB +STATUS$/m);
     expect(listed.stdout).toMatch(/ ops-split +completed: 2,400 entries, 2,400 deleted, 0 failed$/m);
-    expect(listed.stdout).toMatch(/ ops-3000 +completed_with_failures: 3,000 entries, 2,990 deleted, 0 failed$/m);
+    expect(listed.stdout).toMatch(/ ops-20000 +completed_with_failures: 20,000 entries, 19,990 deleted, 0 failed$/m);
   }, 120_000);
 
   it('shows an unsplit job that the deadline cut: the bar of its progress.json, the rate and time left, its limiter', async () => {
@@ -184,7 +237,7 @@ describe('image-cleanup, against the local stack', () => {
     expect(watched.stderr).toContain('stopped watching after 2 s; the job goes on');
   }, 60_000);
 
-  it('refuses before sending what the guard rails refuse, and says what cancel and a missing job answer', async () => {
+  it('refuses before sending what the guard rails refuse, and says what cancel of an ended job and a missing job answer', async () => {
     // Prepare: a deployment whose blast-radius cap is 1,000 entries
     const manifest = join(dir, 'big.txt');
     await writeFile(manifest, `${imageIds('operator-big', 1_500).join('\n')}\n`);
@@ -194,7 +247,7 @@ describe('image-cleanup, against the local stack', () => {
     const capped = await cli(['submit', manifest, '--target', `${PROJECT}/ops3`, '--job-id', 'ops-big', '--yes'], strict);
     const inline = await cli(['submit', '--ids', 'not-hex,ABC', '--target', 'only-a-project', '--yes']);
     const missing = await cli(['status', 'no-such-job']);
-    const cancel = await cli(['cancel', 'ops-3000']);
+    const cancel = await cli(['cancel', 'ops-20000']);
     const declined = await inProcess(['submit', '--ids', imageIds('operator-no', 3).join(','), '--target', `${PROJECT}/ops3`, '--job-id', 'ops-declined'], 'n');
     const helps = [];
     for (const command of ['submit', 'status', 'report', 'list', 'cancel']) helps.push(await inProcess([command, '--help']));
@@ -208,8 +261,10 @@ describe('image-cleanup, against the local stack', () => {
     expect(inline.stderr).toContain('--target: expected projectId/dataAnnotationId or projectId/dataset:datasetId');
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain('no job no-such-job under s3://image-cleanup-reports/reports/no-such-job/');
+    // Cancelling a job that ended changes nothing (exit 6)
     expect(cancel.code).toBe(6);
-    expect(cancel.stderr).toContain('cancel is not supported yet');
+    expect(cancel.stdout).toBe('job ops-20000 ended already (completed_with_failures): nothing to cancel, nothing changed\n');
+    expect(await reportFolderKeys('ops-20000')).not.toContain('cancel.json');
     expect(declined.asked).toEqual([`Delete up to 3 images from labelling job ${PROJECT}/ops3 (v1)? [y/N] `]);
     expect(declined.code).toBe(4);
     expect(declined.stderr).toContain('not sent: not confirmed');
