@@ -35,7 +35,7 @@ import { startLocalStack, type LocalStack } from '../local/stack/startLocalStack
 import { keptImageId, manifestPlanCounts, manifestText, validImageId, type BenchManifestFormat, type ManifestPlanCounts } from './manifestData.js';
 import type { ManifestJobReport } from './manifestJobProcess.js';
 import { checkFailedCsv, checkResultsJsonl, type FailedCsvCheck, type ResultsCheck } from './manifestReportCheck.js';
-import { LAMBDA_NODE_OPTIONS } from '../local/stack/lambdaNodeOptions.js';
+import { LAMBDA_NODE_OPTIONS, LAMBDA_PROCESS_ENV } from '../local/stack/lambdaNodeOptions.js';
 
 // Issue 14: a 1,000,000-ID unsplit job in at most 128 MiB peak RSS (it was 256: issue 5).
 const BOUNDS = { maxPeakRssMiB: 128, minIdsPerSecond: 50_000 };
@@ -66,6 +66,8 @@ interface Options {
   nodeOptions: string | undefined;
   /** Run the job as a dry run (no ModelArts requests): diagnosis only, the checks then fail. */
   dryRun: boolean;
+  /** More environment for the job process (`--env NAME=VALUE`, e.g. an allocator setting): diagnosis only, not an acceptance run. */
+  extraEnv: Record<string, string>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -84,6 +86,7 @@ function parseOptions(argv: string[]): Options {
       tsx: { type: 'boolean', default: false },
       'node-options': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true, default: [] },
     },
   });
   const whole = (name: string, text: string, min: number, max: number): number => {
@@ -105,7 +108,17 @@ function parseOptions(argv: string[]): Options {
     tsx: values.tsx,
     nodeOptions: values['node-options'],
     dryRun: values['dry-run'],
+    extraEnv: Object.fromEntries(values.env.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--env: expected NAME=VALUE, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    })),
   };
+}
+
+/** The run the issue's bounds are about: a million IDs, latency 0, the job process as deployed. */
+function isAcceptanceRun(options: Options): boolean {
+  return options.ids >= ACCEPTANCE_IDS && options.latencyMs === 0 && options.nodeOptions === undefined && Object.keys(options.extraEnv).length === 0 && !options.dryRun && !options.tsx;
 }
 
 /** Streams the generated manifest into S3 with a multipart upload; resolves with its size in bytes. */
@@ -149,7 +162,9 @@ function forwardOutput(child: ChildProcess): void {
  */
 async function bundleJobProcess(outDir: string): Promise<string> {
   const outfile = join(outDir, 'manifestJobProcess.cjs');
-  await build({ entryPoints: [CHILD], outfile, bundle: true, minify: true, keepNames: true, platform: 'node', target: 'node22', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'error' });
+  // With its source map, linked, as serverless.yml's custom.esbuild writes it: under
+  // --enable-source-maps Node reads and keeps a module's map when it loads it.
+  await build({ entryPoints: [CHILD], outfile, bundle: true, minify: true, keepNames: true, platform: 'node', target: 'node22', format: 'cjs', mainFields: ['module', 'main'], sourcemap: 'linked', logLevel: 'error' });
   return outfile;
 }
 
@@ -162,8 +177,8 @@ function runJobInChild(entry: string, env: NodeJS.ProcessEnv, job: unknown, opti
       ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]),
       ...(options.tsx ? ['--disable-warning=ExperimentalWarning', '--import', 'tsx', CHILD] : [entry]),
     ],
-    // The Node options of the deployed function: the job runs as it would on Lambda.
-    { env: { ...env, NODE_OPTIONS: options.nodeOptions ?? LAMBDA_NODE_OPTIONS, BENCH_MANIFEST_JOB: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    // The Node options and allocator setting of the deployed function: the job runs as it would on Lambda.
+    { env: { ...env, ...LAMBDA_PROCESS_ENV, ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }), ...options.extraEnv, BENCH_MANIFEST_JOB: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   children.add(child);
   forwardOutput(child);
@@ -227,7 +242,7 @@ try {
   const manifestBucket = stack.env.MANIFEST_BUCKET ?? '';
   const key = `uploads/bench-manifest-${options.ids}.${options.format}${options.gzip ? '.gz' : ''}`;
   console.log(`bench:manifest: ${int(options.ids)} entries (${int(plan.invalid)} invalid, ${int(plan.duplicate)} repeats, ${int(plan.distinctValid)} distinct valid), ${options.format}${options.gzip ? '.gz' : ''}, seed ${options.seed}; chunks of ${CHUNK_SIZE}, up to ${options.maxInFlight} in flight; emulator ${emulator.url} (own process, latency ${options.latencyMs} ms)`);
-  if (options.ids < ACCEPTANCE_IDS || options.latencyMs !== 0 || options.nodeOptions !== undefined || options.dryRun) console.log(`  (a development run: the acceptance run is --ids ${ACCEPTANCE_IDS} with latency 0, the deployed NODE_OPTIONS, no dry run)`);
+  if (!isAcceptanceRun(options)) console.log(`  (a development run: the acceptance run is --ids ${ACCEPTANCE_IDS} with latency 0, the deployed NODE_OPTIONS and environment, no dry run)`);
 
   let at = performance.now();
   const manifestBytes = await uploadManifest(stack.s3, manifestBucket, key, options);
@@ -275,8 +290,9 @@ try {
   console.log(`  job: ${run.outcome.ok ? 'completed' : `FAILED: ${run.outcome.error.name}: ${run.outcome.error.message}`}`);
   console.log(`  ${int(received)} entries in ${int(run.elapsedMs)} ms = ${int(idsPerSecond)} IDs/s through the whole pipeline (bound ≥ ${int(BOUNDS.minIdsPerSecond)}); the job process used ${int(run.cpuMs)} ms of CPU (${int((received / Math.max(1, run.cpuMs)) * 1_000)} IDs per CPU-second)`);
   console.log(`  job process: peak RSS ${peakRssMiB.toFixed(1)} MiB (bound ≤ ${BOUNDS.maxPeakRssMiB}; ${(run.peakRssBeforeJobKiB / 1024).toFixed(1)} MiB before the job started), peak heap used ${mib(run.peakHeapUsedBytes)} (${run.heapSamples} samples, every 100 ms; the sampled RSS peaked at ${mib(run.peakSampledRssBytes)}, ${int(run.peakSampledRssAtMs)} ms into the job)`);
-  const p = run.atPeak;
-  console.log(`    at the peak: heap ${p.heapUsed} MiB used of ${p.heapTotal} (${Object.entries(p.spaces).filter(([, [, size]]) => size >= 0.5).map(([name, [used, size]]) => `${name.replace('_space', '')} ${used}/${size}`).join(', ')}), external ${p.external} MiB of which array buffers ${p.arrayBuffers}; RSS not in either: ${(p.rss - p.heapTotal - p.external).toFixed(1)} MiB`);
+  for (const [when, m] of [['before the job', run.beforeJob], ['at the peak', run.atPeak]] as const) {
+    console.log(`    ${when}: RSS ${m.rss} MiB (anonymous ${m.rssAnon}, files ${m.rssFile}); heap ${m.heapUsed} MiB used of ${m.heapTotal} (${Object.entries(m.spaces).filter(([, [, size]]) => size >= 0.5).map(([name, [used, size]]) => `${name.replace('_space', '')} ${used}/${size}`).join(', ')}), external ${m.external} MiB of which array buffers ${m.arrayBuffers}; anonymous RSS in neither: ${(m.rssAnon - m.heapTotal - m.external).toFixed(1)} MiB`);
+  }
   console.log(`    (its resourceUsage().maxRSS says ${(run.maxRssKiB / 1024).toFixed(1)} MiB: on Linux that includes this process's RSS at the fork, ${mib(rssAtSpawn)}; the peak above is the child's own VmHWM)`);
   if (summary) {
     const c = summary.counts;
@@ -317,7 +333,7 @@ try {
   const results = {
     measuredAt: new Date().toISOString(),
     node: process.version,
-    acceptanceRun: options.ids >= ACCEPTANCE_IDS && options.latencyMs === 0 && options.nodeOptions === undefined && !options.dryRun,
+    acceptanceRun: isAcceptanceRun(options),
     setup: {
       ids: options.ids,
       format: `${options.format}${options.gzip ? '.gz' : ''}`,
@@ -345,8 +361,10 @@ try {
       peakSampledRssMiB: Number((run.peakSampledRssBytes / 1024 / 1024).toFixed(1)),
       peakSampledRssAtMs: run.peakSampledRssAtMs,
       atPeakMiB: run.atPeak,
+      beforeJobMiB: run.beforeJob,
       nodeOptions: options.nodeOptions ?? LAMBDA_NODE_OPTIONS,
-      memoryTimeline: { columns: ['ms', 'rssMiB', 'heapUsedMiB', 'externalMiB'], rows: run.timeline },
+      processEnv: { ...LAMBDA_PROCESS_ENV, ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }), ...options.extraEnv },
+      memoryTimeline: { columns: ['ms', 'rssMiB', 'rssAnonMiB', 'heapTotalMiB', 'heapUsedMiB', 'externalMiB', 'arrayBuffersMiB'], rows: run.timeline },
       reportFiles: files,
       uploadMs: Math.round(uploadMs),
       seedMs: Math.round(seedMs),

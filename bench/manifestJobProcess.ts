@@ -44,22 +44,56 @@ export interface ManifestJobReport {
    * `process.memoryUsage()` (and V8's heap spaces, `v8.getHeapSpaceStatistics()`: bytes in use / committed)
    * at the sample where the RSS peaked, MiB: where the peak's memory was.
    */
-  atPeak: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, [number, number]> };
-  /** Memory once a second: [ms since the job's start, rss, heapUsed, external + arrayBuffers] in MiB, for finding where memory goes. */
-  timeline: Array<[number, number, number, number]>;
+  atPeak: MemoryBreakdown;
+  /** The same just before the job started (after the dependencies were built). */
+  beforeJob: MemoryBreakdown;
+  /**
+   * Memory once a second, MiB, for finding where memory goes: [ms since the job's start, rss,
+   * RssAnon, heapTotal, heapUsed, external (array buffers included), arrayBuffers].
+   */
+  timeline: Array<[number, number, number, number, number, number, number]>;
+}
+
+/**
+ * Where a process's memory is, MiB: `process.memoryUsage()`, V8's heap spaces
+ * (`v8.getHeapSpaceStatistics()`: bytes in use / committed) and the kernel's split of the resident
+ * set (/proc/self/status: `RssAnon`, the process's own pages — heaps, malloc arenas, thread stacks —
+ * and `RssFile`, pages of mapped files: the node binary's code and data; -1 where not on Linux).
+ */
+export interface MemoryBreakdown {
+  rss: number;
+  rssAnon: number;
+  rssFile: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, [number, number]>;
 }
 
 const SAMPLE_EVERY_MS = 100;
 
+// A field of /proc/self/status in KiB, or undefined where there is none (not Linux).
+function statusKiB(field: 'VmHWM' | 'RssAnon' | 'RssFile'): number | undefined {
+  try {
+    const value = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  }
+}
+
 // The high-water mark of this process's own memory map, which exec starts afresh.
 function peakRssKiB(): number {
-  try {
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (hwm !== undefined) return Number(hwm);
-  } catch {
-    // Not Linux: fall back below.
-  }
-  return process.resourceUsage().maxRSS;
+  return statusKiB('VmHWM') ?? process.resourceUsage().maxRSS;
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+function memoryBreakdown(usage: NodeJS.MemoryUsage = process.memoryUsage()): MemoryBreakdown {
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, [mib(space.space_used_size), mib(space.space_size)] as [number, number]]));
+  const kib = (value: number | undefined): number => (value === undefined ? -1 : mib(value * 1024));
+  return { rss: mib(usage.rss), rssAnon: kib(statusKiB('RssAnon')), rssFile: kib(statusKiB('RssFile')), heapTotal: mib(usage.heapTotal), heapUsed: mib(usage.heapUsed), external: mib(usage.external), arrayBuffers: mib(usage.arrayBuffers), spaces };
 }
 
 async function main(): Promise<void> {
@@ -74,24 +108,24 @@ async function main(): Promise<void> {
   let heapSamples = 0;
   let peakSampledRssAtMs = 0;
   const timeline: ManifestJobReport['timeline'] = [];
-  const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
   let startedAt = performance.now();
-  let atPeak: ManifestJobReport['atPeak'] = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0, spaces: {} };
+  let atPeak = memoryBreakdown();
   const sample = (): void => {
-    const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
+    const usage = process.memoryUsage();
+    const { heapUsed, heapTotal, rss, external, arrayBuffers } = usage;
     const at = Math.round(performance.now() - startedAt);
     peakHeapUsedBytes = Math.max(peakHeapUsedBytes, heapUsed);
     if (rss > peakSampledRssBytes) {
       peakSampledRssBytes = rss;
       peakSampledRssAtMs = at;
-      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, [mib(space.space_used_size), mib(space.space_size)] as [number, number]]));
-      atPeak = { rss: mib(rss), heapTotal: mib(heapTotal), heapUsed: mib(heapUsed), external: mib(external), arrayBuffers: mib(arrayBuffers), spaces };
+      atPeak = memoryBreakdown(usage);
     }
-    if (heapSamples % 10 === 0) timeline.push([at, mib(rss), mib(heapUsed), mib(external + arrayBuffers)]);
+    if (heapSamples % 10 === 0) timeline.push([at, mib(rss), mib((statusKiB('RssAnon') ?? -1) * 1024), mib(heapTotal), mib(heapUsed), mib(external), mib(arrayBuffers)]);
     heapSamples += 1;
   };
 
   const peakRssBeforeJobKiB = peakRssKiB();
+  const beforeJob = memoryBreakdown();
   const sampler = setInterval(sample, SAMPLE_EVERY_MS);
   sample();
   startedAt = performance.now();
@@ -120,6 +154,7 @@ async function main(): Promise<void> {
     heapSamples,
     peakSampledRssAtMs,
     atPeak,
+    beforeJob,
     timeline,
   };
   deps.s3.destroy();

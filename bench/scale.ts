@@ -25,18 +25,18 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { jobProgressSchema } from '../lib/scaleout/jobProgressSchema.js';
-import { jobSummarySchema, type JobSummary } from '../lib/report/jobSummary.js';
+import type { JobSummary } from '../lib/report/jobSummary.js';
 import { reportLocation } from '../lib/report/ReportLocation.js';
 import { readS3Json } from '../lib/aws/readS3Json.js';
 import { scaleOutLayout } from '../lib/scaleout/scaleOutLayout.js';
 import { scaleOutPlanSchema } from '../lib/scaleout/scaleOutPlanSchema.js';
-import { formatJobProgress } from '../local/cli/formatJobProgress.js';
-import type { CompactRequest } from '../local/emulator/emulatorAdmin.js';
 import { startEmulatorProcess, type EmulatorContainer, type EmulatorProcess } from '../local/emulator/startEmulatorProcess.js';
 import { startLocalStack, type LocalStack } from '../local/stack/startLocalStack.js';
-import { startQueueWorkers } from '../local/stack/startQueueWorkers.js';
+import { deletingPhase } from './deletingPhase.js';
+import { partFigures, type PartFigures } from './partFigures.js';
 import { requestFigures, type RequestFigures } from './requestFigures.js';
+import { startBenchQueueWorkers } from './startBenchQueueWorkers.js';
+import { waitForJobSummary } from './waitForJobSummary.js';
 
 const LIMIT_PER_SECOND = 200;
 const CHUNK_SIZE = 100;
@@ -67,10 +67,8 @@ interface RunResult {
   planningMs: number;
   figures: RequestFigures;
   summary: Pick<JobSummary, 'status' | 'counts' | 'requests' | 'retries' | 'throttled' | 'invocations'>;
-  /** IDs/s of each part over its own duration: all parts progress, none starves. */
-  partRates: { min: number; median: number; max: number };
-  /** The parts' adaptive limiters: decreases and 429s summed, the lowest and highest limit, the median chunk latency (client side). */
-  limiters: { decreases: number; throttled: number; lowestLimit: number; highestLimit: number; medianChunkP50Ms: number };
+  partRates: PartFigures['partRates'];
+  limiters: PartFigures['limiters'];
   /** Requests answered per second of the deleting phase, and of them 429s: [2xx, 429]. */
   perSecond: Array<[number, number]>;
   check: { storeLeft: number; keptLeft: number; keptExpected: number; resultLines: number; wrongLines: number; notDeleted: number; missing: number };
@@ -82,22 +80,6 @@ function ids(label: string, count: number): string[] {
 
 function container(name: string): EmulatorContainer {
   return { api: 'v1', projectId: PROJECT, containerId: name };
-}
-
-async function waitForSummary(stack: LocalStack, jobId: string, startedAt: number): Promise<JobSummary> {
-  const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET as string, 'reports/', jobId));
-  let lastPrinted = 0;
-  while (Date.now() - startedAt < RUN_AT_MOST_MS) {
-    const summary = await readS3Json(stack.s3, layout.job.bucket, layout.job.summaryKey, jobSummarySchema);
-    if (summary !== undefined) return summary;
-    if (Date.now() - lastPrinted >= 10_000) {
-      lastPrinted = Date.now();
-      const progress = await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema);
-      if (progress !== undefined) console.log(formatJobProgress(progress).split('\n').slice(1, 4).map((line) => `  ${line}`).join('\n'));
-    }
-    await sleep(250);
-  }
-  throw new Error(`job ${jobId} did not finish within ${RUN_AT_MOST_MS / 60_000} min`);
 }
 
 // Every line of results.jsonl.gz against the manifest: the right ID at the right line, deleted, each once.
@@ -119,38 +101,6 @@ async function checkResults(stack: LocalStack, summary: JobSummary, jobIds: read
   return { resultLines, wrongLines, notDeleted, missing: seen.reduce((sum, s) => sum + (s === 1 ? 0 : 1), 0) };
 }
 
-async function partFigures(stack: LocalStack, jobId: string, parts: number): Promise<Pick<RunResult, 'partRates' | 'limiters'>> {
-  const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET as string, 'reports/', jobId));
-  const rates: number[] = [];
-  const p50s: number[] = [];
-  const limiters = { decreases: 0, throttled: 0, lowestLimit: Number.POSITIVE_INFINITY, highestLimit: 0, medianChunkP50Ms: 0 };
-  for (let part = 1; part <= parts; part += 1) {
-    const summary = await readS3Json(stack.s3, layout.job.bucket, layout.partLocation(part).summaryKey, jobSummarySchema);
-    if (summary === undefined) continue;
-    rates.push(summary.counts.deleted / Math.max(1, summary.durationMs / 1_000));
-    p50s.push(summary.chunkLatencyMs.p50);
-    if (summary.limiter !== undefined) {
-      limiters.decreases += summary.limiter.decreases;
-      limiters.throttled += summary.limiter.throttled;
-      limiters.lowestLimit = Math.min(limiters.lowestLimit, summary.limiter.lowest);
-      limiters.highestLimit = Math.max(limiters.highestLimit, summary.limiter.highest);
-    }
-  }
-  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  limiters.medianChunkP50Ms = Math.round(median(p50s));
-  rates.sort((a, b) => a - b);
-  return { partRates: { min: Math.round(rates[0] ?? 0), median: Math.round(median(rates)), max: Math.round(rates.at(-1) ?? 0) }, limiters };
-}
-
-function perSecond(log: readonly CompactRequest[], from: number, to: number): Array<[number, number]> {
-  const windows = Array.from({ length: Math.ceil((to - from) / 1_000) }, (): [number, number] => [0, 0]);
-  for (const [, answeredAt, status] of log) {
-    const window = windows[Math.floor((answeredAt - from) / 1_000)];
-    if (window !== undefined) window[status === 429 ? 1 : 0] += 1;
-  }
-  return windows;
-}
-
 async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, workerCount: number, count: number): Promise<RunResult> {
   const jobIds = ids(`${name}:delete`, count);
   const keep = ids(`${name}:keep`, KEEP_IDS);
@@ -158,37 +108,17 @@ async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, w
   const key = `uploads/bench-scale-${name}.txt`;
   // Multipart (tens of MB): as a user's `aws s3 cp` would upload it.
   await new Upload({ client: stack.s3, params: { Bucket: stack.env.MANIFEST_BUCKET, Key: key, Body: `${jobIds.join('\n')}\n` } }).done();
-  const workers = await startQueueWorkers({
-    count: workerCount,
-    env: {
-      ...stack.env,
-      MODELARTS_ENDPOINT: emulator.url,
-      CHUNK_SIZE: String(CHUNK_SIZE),
-      MAX_IN_FLIGHT: String(CEILING),
-      SCALE_OUT_PART_SIZE: String(PART_SIZE),
-      MAX_IDS_PER_JOB: String(count),
-      POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    },
-    sqs: stack.sqs,
-    queueUrl: stack.env.WORK_QUEUE_URL as string,
-    // One message per receive, as an event source mapping with batchSize 1: parts spread over the workers.
-    batchSize: 1,
-    waitTimeSeconds: 1,
-    onError: (worker, error) => console.error(`  worker ${worker}: ${error instanceof Error ? error.message : String(error)}`),
-  });
+  const workers = await startBenchQueueWorkers(stack, { count: workerCount, modelArtsUrl: emulator.url, chunkSize: CHUNK_SIZE, maxInFlight: CEILING, partSize: PART_SIZE, maxIdsPerJob: count });
   try {
     const jobId = `bench-scale-${name}`;
     const startedAt = Date.now();
     const job = { jobId, target: { projectId: PROJECT, dataAnnotationId: name }, manifest: `s3://${stack.env.MANIFEST_BUCKET}/${key}`, options: { scaleOut: { partSize: PART_SIZE } } };
     await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.env.WORK_QUEUE_URL, MessageBody: JSON.stringify(job) }));
-    const summary = await waitForSummary(stack, jobId, startedAt);
+    const summary = await waitForJobSummary(stack, jobId, { startedAt, timeoutMs: RUN_AT_MOST_MS });
     const endToEndMs = Date.now() - startedAt;
     // Every request since the job was sent is one of its deletes (a 429 is answered before its body is read).
     const log = await emulator.requests(startedAt);
-    const first = Math.min(...log.map((entry) => entry[0]));
-    const last = Math.max(...log.map((entry) => entry[1]));
-    const deletingMs = last - first;
+    const { first, last, ms: deletingMs, perSecond } = deletingPhase(log);
     const idsPerSecond = (summary.counts.deleted / deletingMs) * 1_000;
     const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET as string, 'reports/', jobId));
     const plan = await readS3Json(stack.s3, layout.job.bucket, layout.planKey, scaleOutPlanSchema);
@@ -208,7 +138,7 @@ async function run(stack: LocalStack, emulator: EmulatorProcess, name: string, w
       figures: requestFigures(log, first, last + 1, WARMUP_MS),
       summary: { status: summary.status, counts: summary.counts, requests: summary.requests, retries: summary.retries, throttled: summary.throttled, invocations: summary.invocations },
       ...(await partFigures(stack, jobId, summary.scaleOut?.parts ?? 0)),
-      perSecond: perSecond(log, first, last),
+      perSecond,
       check: { storeLeft, keptLeft, keptExpected: KEEP_IDS, ...(await checkResults(stack, summary, jobIds)) },
     };
   } finally {
