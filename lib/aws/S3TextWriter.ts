@@ -29,8 +29,13 @@ export class S3TextWriter {
   private length = 0;
   private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
+  // No more writes: close() or abort() was called.
   private closed = false;
+  private aborted = false;
+  // The close's outcome, once close() was called: a second close gets the same.
+  private closing: Promise<void> | undefined;
   private failure: Error | undefined;
+  // The last operation begun (a write, the close); it never rejects. Each runs after the one before.
   private tail: Promise<void> = Promise.resolve();
 
   public constructor(
@@ -69,11 +74,16 @@ export class S3TextWriter {
     }
   }
 
+  private abortedError(what: string): Error {
+    return new Error(`s3://${this.bucket}/${this.key}: ${what} after abort; the object is not stored`);
+  }
+
   // Writes may be started before the last one resolved (two chunks settling at once): each runs
   // after the one before, so the parts hold the bytes in the order they were written.
   private serially(step: () => Promise<void>): Promise<void> {
     const run = this.tail.then(() => {
       if (this.failure !== undefined) throw this.failure;
+      if (this.aborted) throw this.abortedError('written');
       if (this.closed) throw new Error(`s3://${this.bucket}/${this.key}: written after close`);
       return step();
     });
@@ -84,37 +94,62 @@ export class S3TextWriter {
   /**
    * Ends the object and waits until S3 holds it whole.
    *
-   * @throws the S3 error when a part or the object could not be stored (a multipart upload begun is aborted).
+   * Runs after the writes begun before it; a second close resolves or rejects as the first.
+   *
+   * @throws the S3 error when a part or the object could not be stored (a multipart upload begun is
+   *   aborted), and an error when the writer was aborted: nothing is stored then.
    */
-  public async close(): Promise<void> {
-    await this.tail;
-    if (this.failure !== undefined) throw this.failure;
-    if (this.closed) return;
+  public close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    if (this.aborted) return Promise.reject(this.abortedError('closed'));
     this.closed = true;
+    const run = this.tail.then(() => this.finish());
+    this.tail = run.catch(() => undefined);
+    this.closing = run;
+    return run;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
     try {
+      // An abort that came while earlier writes ran: nothing more is sent.
+      if (this.aborted) throw this.abortedError('closed');
       if (this.uploadId === undefined) {
         await this.s3.send(new PutObjectCommand({ ...this.headers(), Body: this.buffer.subarray(0, this.length) }));
         return;
       }
       // The last part may be smaller than 5 MiB; none when the object is a whole number of parts.
       if (this.length > 0) await this.sendPart();
+      if (this.aborted) throw this.abortedError('closed');
       await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
       this.uploadId = undefined;
     } catch (error) {
-      this.failure = asError(error);
-      await this.abort();
+      this.failure ??= asError(error);
+      await this.abortUpload();
       throw error;
     } finally {
       this.release();
     }
   }
 
-  /** Gives up the object: a multipart upload begun is aborted (its parts are not kept, nor billed). Never throws. */
+  /**
+   * Gives up the object: later writes and a later close reject, and a multipart upload begun is
+   * aborted (its parts are not kept, nor billed). It first waits for the operation in flight (a part
+   * being sent, a close), so that no part lands after the abort; an object already stored by a
+   * close that ended stays. Never throws.
+   */
   public async abort(): Promise<void> {
+    this.aborted = true;
     this.closed = true;
+    await this.tail;
+    await this.abortUpload();
+    this.release();
+  }
+
+  // Aborts the multipart upload begun, if any; from within an operation (nothing else in flight) or after the last one.
+  private async abortUpload(): Promise<void> {
     const uploadId = this.uploadId;
     this.uploadId = undefined;
-    this.release();
     if (uploadId === undefined) return;
     await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId })).catch(() => undefined);
   }
@@ -136,20 +171,26 @@ export class S3TextWriter {
   // failure is kept (every later write and the close throw it) and the upload begun is aborted.
   private async sendPart(): Promise<void> {
     try {
+      if (this.aborted) throw this.abortedError('written');
       if (this.uploadId === undefined) {
         const checksums = (await this.s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
         const created = await this.s3.send(new CreateMultipartUploadCommand({ ...this.headers(), ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }));
         if (created.UploadId === undefined) throw new Error(`s3://${this.bucket}/${this.key}: CreateMultipartUpload answered no UploadId`);
         this.uploadId = created.UploadId;
+        // Aborted while the upload was being created: abort() aborts it once this ends.
+        if (this.aborted) throw this.abortedError('written');
       }
       const partNumber = this.parts.length + 1;
       const answer = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: partNumber, Body: this.buffer.subarray(0, this.length) }));
       if (answer.ETag === undefined) throw new Error(`s3://${this.bucket}/${this.key}: part ${partNumber} answered no ETag`);
+      if (this.aborted) throw this.abortedError('written');
       this.parts.push({ PartNumber: partNumber, ETag: answer.ETag, ...(answer.ChecksumCRC32 === undefined ? {} : { ChecksumCRC32: answer.ChecksumCRC32 }) });
       this.length = 0;
     } catch (error) {
+      // An abort's own error is no S3 failure: abort() ends the upload once this operation ended.
+      if (this.aborted) throw error;
       this.failure ??= asError(error);
-      if (!this.closed) await this.abort();
+      await this.abortUpload();
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { S3TextWriter } from '../../lib/aws/S3TextWriter.js';
@@ -18,6 +18,54 @@ function bytes(label: string, length: number): Buffer {
   const out = Buffer.alloc(length);
   for (let at = 0, i = 0; at < length; at += 32, i += 1) createHash('sha256').update(`${label}:${i}`).digest().copy(out, at);
   return out;
+}
+
+// Whether the report bucket holds `key`.
+async function stored(key: string): Promise<boolean> {
+  try {
+    await stack.s3.send(new HeadObjectCommand({ Bucket: stack.env.REPORT_BUCKET, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function openUploads(prefix: string): Promise<number> {
+  const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.env.REPORT_BUCKET, Prefix: prefix }));
+  return (uploads.Uploads ?? []).length;
+}
+
+/**
+ * The local stack's S3 client with every command logged when it is sent and when it is answered,
+ * and UploadPart held until `releasePart` is called: a test can act while a part is in flight.
+ */
+function heldPartClient(): { s3: S3Client; log: string[]; partSent: Promise<void>; releasePart: () => void } {
+  const log: string[] = [];
+  let partSent!: () => void;
+  const sent = new Promise<void>((resolve) => {
+    partSent = resolve;
+  });
+  let releasePart!: () => void;
+  const released = new Promise<void>((resolve) => {
+    releasePart = resolve;
+  });
+  const s3 = {
+    config: stack.s3.config,
+    send: async (command: { constructor: { name: string } }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      log.push(`${name} sent`);
+      if (name === 'UploadPart') {
+        partSent();
+        await released;
+      }
+      try {
+        return await stack.s3.send(command as Parameters<S3Client['send']>[0]);
+      } finally {
+        log.push(`${name} answered`);
+      }
+    },
+  } as unknown as S3Client;
+  return { s3, log, partSent: sent, releasePart };
 }
 
 describe('S3TextWriter', () => {
@@ -76,5 +124,72 @@ describe('S3TextWriter', () => {
     const writer = new S3TextWriter(stack.s3, stack.env.REPORT_BUCKET!, 'writer/closed.txt', 'text/plain');
     await writer.close();
     await expect(writer.write('late')).rejects.toThrow(/written after close/);
+  });
+
+  it('rejects a close after abort, and stores nothing: neither a small object nor a multipart one', async () => {
+    // Prepare: one writer under the part size (PutObject at close), one past it (a multipart upload begun)
+    const small = new S3TextWriter(stack.s3, stack.env.REPORT_BUCKET!, 'writer/aborted-small.txt', 'text/plain');
+    await small.write('never stored\n');
+    const big = new S3TextWriter(stack.s3, stack.env.REPORT_BUCKET!, 'writer/aborted-big.bin', 'application/octet-stream');
+    await big.writeBytes(bytes('d', 5 * MiB + 10));
+
+    // Act
+    await small.abort();
+    await big.abort();
+
+    // Assess
+    await expect(small.close()).rejects.toThrow(/after abort/);
+    await expect(big.close()).rejects.toThrow(/after abort/);
+    await expect(small.write('late')).rejects.toThrow(/after abort/);
+    expect(await stored('writer/aborted-small.txt')).toBe(false);
+    expect(await stored('writer/aborted-big.bin')).toBe(false);
+    expect(await openUploads('writer/aborted-')).toBe(0);
+  });
+
+  it('rejects a close begun after an abort that came while a write was running', async () => {
+    // Prepare: a part in flight when abort is called
+    const client = heldPartClient();
+    const key = 'writer/aborted-while-writing.bin';
+    const writer = new S3TextWriter(client.s3, stack.env.REPORT_BUCKET!, key, 'application/octet-stream');
+    const write = writer.writeBytes(bytes('e', 5 * MiB + 10));
+    const writeSettled = write.catch(() => undefined);
+    await client.partSent;
+
+    // Act
+    const aborted = writer.abort();
+    const closed = writer.close();
+    const closeSettled = closed.catch(() => undefined);
+    client.releasePart();
+    await Promise.all([aborted, writeSettled, closeSettled]);
+
+    // Assess
+    await expect(closed).rejects.toThrow(/after abort/);
+    expect(await stored(key)).toBe(false);
+    expect(client.log.filter((entry) => entry.startsWith('PutObject') || entry.startsWith('CompleteMultipartUpload'))).toEqual([]);
+  });
+
+  it('waits for the part in flight before aborting the multipart upload, so that no part lands after the abort', async () => {
+    // Prepare: the first part is sent and held
+    const client = heldPartClient();
+    const key = 'writer/aborted-in-flight.bin';
+    const writer = new S3TextWriter(client.s3, stack.env.REPORT_BUCKET!, key, 'application/octet-stream');
+    const write = writer.writeBytes(bytes('f', 5 * MiB));
+    const writeSettled = write.catch(() => undefined);
+    await client.partSent;
+
+    // Act: abort while the part is in flight, then let the part through
+    const aborted = writer.abort();
+    client.releasePart();
+    await aborted;
+    await writeSettled;
+
+    // Assess: the abort was sent only once the part was answered, and the upload is gone
+    const partAnswered = client.log.indexOf('UploadPart answered');
+    const abortSent = client.log.indexOf('AbortMultipartUpload sent');
+    expect(partAnswered).toBeGreaterThanOrEqual(0);
+    expect(abortSent).toBeGreaterThan(partAnswered);
+    expect(await openUploads(key)).toBe(0);
+    expect(await stored(key)).toBe(false);
+    await expect(write).rejects.toThrow(/after abort/);
   });
 });
