@@ -6,7 +6,7 @@ import { loadConfig } from '../../lib/config/config.js';
 import { createCleanupDeps } from '../../lib/deps/createCleanupDeps.js';
 import { emitJobMetrics } from '../../lib/report/emitJobMetrics.js';
 import { triggerInfoSchema, type JobSummary } from '../../lib/report/jobSummary.js';
-import { LAMBDA_NODE_OPTIONS } from '../../local/stack/lambdaNodeOptions.js';
+import { LAMBDA_PROCESS_ENV } from '../../local/stack/lambdaNodeOptions.js';
 import { decideIf, packageService, pseudoFor, resolveArn, substitute, type Packaged, type PolicyDocument, type Resource, type Statement, type Template } from './template.js';
 
 // The properties these tests read, by resource type: a template is typed only as far as a test looks into it.
@@ -95,8 +95,8 @@ describe('serverless.yml packaged by osls', () => {
         MANIFEST_BUCKET: 'image-cleanup-ci-eu-west-1-manifests',
         MODELARTS_CREDENTIALS_SECRET_ARN: resource('ModelArtsCredentialsSecret').Properties.Name,
         CHUNK_SIZE: '100',
-        // What the benchmarks run the job with (local/stack/lambdaNodeOptions.ts).
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+        // What the benchmarks run the job with (local/stack/lambdaNodeOptions.ts): NODE_OPTIONS and glibc's thresholds.
+        ...LAMBDA_PROCESS_ENV,
         // Empty unless a stage sets it: the deployed functions refuse every target until then.
         ALLOWED_TARGETS: '',
         MAX_IDS_PER_JOB: '100000',
