@@ -11,7 +11,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { invalidEntry, validImageId } from './manifestData.js';
+import { invalidEntry, mix, validImageId } from './manifestData.js';
 
 const INVALID_AT = 37;
 const PAIRED_AT = 72;
@@ -65,18 +65,6 @@ export function hugeManifestLine(seed: number, counts: HugeManifestCounts, i: nu
   if (slot === INVALID_AT) return { entry: invalidEntry(seed, Math.floor(i / 100)), outcome };
   const first = slot === REPEAT_AT ? (i - counts.repeatDistance + counts.entries) % counts.entries : i;
   return { entry: validImageId(seed, validIndex(first)), outcome };
-}
-
-// bench/manifestData.ts's mix (murmur3's 32-bit finaliser), again here for the fast writer below,
-// which hugeManifestBytes checks against validImageId before it starts.
-function mix(seed: number, index: number, lane: number): number {
-  let h = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(index, 0xc2b2_ae35) ^ Math.imul(lane + 1, 0x27d4_eb2f)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85eb_ca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2_ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 const HEX = Buffer.from('0123456789abcdef');

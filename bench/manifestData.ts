@@ -22,8 +22,8 @@ const DUPLICATE_AT = 71;
 // so the two sets cannot meet, and every ID is distinct by construction.
 const KEEP_OFFSET = 0x8000_0000;
 
-// murmur3's 32-bit finaliser over (seed, index, lane): cheap, deterministic, well mixed.
-function mix(seed: number, index: number, lane: number): number {
+/** murmur3's 32-bit finaliser over (seed, index, lane): cheap, deterministic, well mixed. */
+export function mix(seed: number, index: number, lane: number): number {
   let h = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(index, 0xc2b2_ae35) ^ Math.imul(lane + 1, 0x27d4_eb2f)) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85eb_ca6b);
