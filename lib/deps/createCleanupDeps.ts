@@ -6,6 +6,7 @@ import { systemClock } from '../core/clock.js';
 import { workQueueAddress, type Config } from '../config/config.js';
 import { createAuthFromConfig, type AuthFromConfigDeps } from './createAuthFromConfig.js';
 import { createModelArtsClient } from '../modelarts/modelArtsClient.js';
+import { PaceMemory } from '../modelarts/PaceMemory.js';
 import { planScaleOut } from '../scaleout/planScaleOut.js';
 import type { CleanupDeps } from '../job/types.js';
 
@@ -33,6 +34,8 @@ export function createCleanupDeps(config: Config, overrides: Partial<CleanupDeps
       ...(auth === undefined ? {} : { authorize: auth.authorize, renewCredentials: auth.renewCredentials, redact: auth.redact }),
     }),
     clock,
+    // One per container: the next job against the same limit starts at the pace the last one found.
+    pace: overrides.pace ?? new PaceMemory(),
     // The scale-out planner sits above lib/job/: it reaches the job only through here.
     planScaleOut: overrides.planScaleOut ?? planScaleOut,
     logger: overrides.logger ?? new Logger({ serviceName: 'image-cleanup' }),

@@ -1,5 +1,5 @@
 import { s3Uri } from '../aws/s3Uri.js';
-import { AdaptiveLimiter } from '../modelarts/adaptiveLimiter.js';
+import { createJobLimiter } from './jobLimiter.js';
 import { withAdaptiveLimit } from '../modelarts/limitedModelArtsClient.js';
 import { isWholeJobFailure } from '../modelarts/classifyFailure.js';
 import { createChunkDeleter } from '../pipeline/deleteChunk.js';
@@ -34,6 +34,8 @@ export interface RunControls {
   onCrossed?: (crossed: OwnCrossing) => void;
   /** Told the job's running counts after each settled chunk. */
   onProgress?: (counts: Readonly<OutcomeCounts>) => void;
+  /** How many limiters share the service's limit, this run's included (its split job's running parts); asked after every answer. */
+  sharers?: () => number | undefined;
   /** Where the job's cancel request is looked for: a part's is its split job's. @default the job's own folder's `cancel.json` */
   cancelKey?: string;
   /** The job's record stood before this invocation claimed it: an earlier invocation took the job up. */
@@ -93,12 +95,11 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
   let crossed = firstCrossed();
   const latency = new LatencyHistogram(checkpoint?.latency);
   const chunkLatenciesMs: number[] = [];
-  // One adaptive limiter per invocation, shared by all its chunks; maxInFlight is its ceiling (docs/throughput.md).
-  const limiter = new AdaptiveLimiter({ min: config.LIMITER_MIN, max: maxInFlight, initial: config.LIMITER_INITIAL }, clock);
+  const { limiter, onAnswer, remember } = createJobLimiter(deps, source.target, maxInFlight, controls.sharers);
   // The log line and progress.json (a part of a split job writes none: lib/job/UnsplitProgress.ts).
   const progress = new UnsplitProgress({ s3, clock, logger }, { jobId: identity.jobId, location, entries: source.entryCount, startedAt }, { counts: () => tally.counts, limiter: () => limiter.snapshot(), extra: () => stats });
   const deleteChunk = createChunkDeleter({
-    client: withAdaptiveLimit(deps.modelArts, limiter, { clock, onAnswer: () => progress.log() }),
+    client: withAdaptiveLimit(deps.modelArts, limiter, { clock, onAnswer: () => (progress.log(), onAnswer()) }),
     target: source.target,
     retry: { maxAttempts: options.maxAttempts, baseDelayMs: config.RETRY_BASE_MS, maxDelayMs: config.RETRY_MAX_MS },
     clock,
@@ -163,6 +164,7 @@ export async function runJob(prepared: PreparedJob, deps: CleanupDeps, budget: I
       },
     });
   } finally {
+    remember();
     await cancel.settle();
     await streams.close();
   }

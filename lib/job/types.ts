@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../config/config.js';
 import type { ModelArtsClient } from '../modelarts/modelArtsClient.js';
+import type { PaceMemory } from '../modelarts/PaceMemory.js';
 import type { SummaryFacts } from '../report/buildJobSummary.js';
 import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
 import type { ReportLocation } from '../report/ReportLocation.js';
@@ -24,6 +25,8 @@ export interface CleanupDeps {
   metrics?: Metrics;
   /** Sends continuation and part messages to `WORK_QUEUE_URL`; none when absent. */
   sqs?: SQSClient;
+  /** The pace this container's last job found per service limit, for the next one; each job starts afresh when absent. */
+  pace?: PaceMemory;
   /**
    * Splits a big prepared job into parts run by the work queue's workers, or leaves it alone
    * (undefined). Injected, not imported: lib/scaleout/ sits above lib/job/ (docs/architecture.md).

@@ -33,7 +33,9 @@ export const jobProgressSchema = z.object({
   summary: z.string().describe('s3:// URI of summary.json, complete once state is done'),
   /** The adaptive limiter's state at `updatedAt` (an unsplit job's: its invocation's limiter). */
   limiter: z
-    .object({ limit: count, inFlight: count, waiting: count, rate: z.number().min(0).nullable(), rateCeiling: z.number().min(0).nullable(), throttled: count, decreases: count })
+    .object({ limit: count, inFlight: count, waiting: count, rate: z.number().min(0).nullable(), rateCeiling: z.number().min(0).nullable(), throttled: count, decreases: count,
+      /** Limiters sharing the target's limit (this job's running parts); absent in files written before it was kept. */
+      sharers: count.min(1).optional() })
     .optional(),
 });
 

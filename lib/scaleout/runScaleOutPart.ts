@@ -15,6 +15,7 @@ import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
 import type { PartProgress } from './partProgressSchema.js';
+import { jobProgressSchema } from './jobProgressSchema.js';
 import { ensurePartManifest } from './ensurePartManifest.js';
 import { partRequest } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
@@ -53,7 +54,8 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * (ModelArts.4204), hold across parts: a part that crosses one writes `stop.json` with its kind;
  * parts that start (or are running) after that settle their IDs `skipped` without a request.
  * A cancel request (the job's `cancel.json`) stops every part the same way, each by itself.
- * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s;
+ * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s, and
+ * the parts counted running tell its limiter how many share the service's limit;
  * when it ends, once more, and then the completion check (lib/scaleout/completeScaleOutJob.ts) may make
  * this worker the one that assembles the final report.
  *
@@ -78,13 +80,17 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
     const zero = Object.fromEntries(Object.keys(plan.screened.counts).map((k) => [k, 0])) as OutcomeCounts;
     await writeS3Json(s3, layout.job.bucket, layout.partProgressKey(part), { part, state, entries: entry.entries, counts: now ?? zero, updatedAt: new Date(clock.now()).toISOString() } satisfies PartProgress);
   };
+  // The parts running now, this one included, as the job's progress last counted them: they share the
+  // service's limit. Until this part's first count, the last one any part wrote (it may not count this part yet).
+  let running = await runningParts(s3, layout);
   const ticker = startTicker(clock, PROGRESS_INTERVAL_MS, async () => {
     if (stoppedBy === undefined) {
       const seen = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
       if (seen !== undefined && seen.part !== part) stoppedBy = seen;
     }
     await writePartProgress('running', counts);
-    await writeJobProgress(s3, layout, plan, clock);
+    const progress = await writeJobProgress(s3, layout, plan, clock);
+    if (progress.state === 'running') running = Math.max(1, progress.parts.running);
   }, (error) => logger.warn('part progress not written', { jobId, part, error: error as Error }));
 
   let result: CleanupResult;
@@ -108,6 +114,8 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
           onProgress: (now) => {
             counts = now;
           },
+          // With no count yet (the job's first parts), the pace carried from the container's last part says how many.
+          sharers: () => running,
         },
       });
   } finally {
@@ -131,6 +139,12 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
   await writeJobProgress(s3, layout, plan, clock);
   const completion = await completeScaleOutJob(plan, layout, deps, `${trigger.source ?? 'worker'}:${part}`);
   return { summary, reused: result.reused ?? false, completion };
+}
+
+// The parts counted running in the job's progress.json, when it says the job runs (undefined before any part wrote one).
+async function runningParts(s3: CleanupDeps['s3'], layout: ReturnType<typeof scaleOutLayout>): Promise<number | undefined> {
+  const progress = await readS3Json(s3, layout.job.bucket, layout.progressKey, jobProgressSchema).catch(() => undefined);
+  return progress?.state === 'running' && progress.parts.running > 0 ? progress.parts.running : undefined;
 }
 
 // The plan must be the one made for the job its record describes (a job from before job records has none).

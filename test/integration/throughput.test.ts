@@ -86,6 +86,34 @@ describe('throughput on the local stack', () => {
     expect(summary.limiter).toEqual(limiter);
   });
 
+  it('a warm container\'s next job against the same limit starts at the pace the last one found: no slow start into the limit again', async () => {
+    // Prepare: the unstated limit above; one set of deps, as one warm Lambda container runs one job after another.
+    Object.assign(stack.emulator.settings, { latencyMs: 20, latencyJitterMs: 5, rateLimitPerSecond: 100, rateLimitBurstSeconds: 0.1, rateLimitStated: false });
+    const env = { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', MAX_ATTEMPTS: '10', MAX_IN_FLIGHT: '16' };
+    const warm = stackDeps(stack, env);
+    const run = async (label: string, deps: CleanupDeps) => {
+      const ids = imageIds(label, 1_500);
+      stack.emulator.seedLabellingJob(PROJECT, JOB, ids);
+      const before = stack.emulator.requests.length;
+      const result = await completed({ target, imageIds: ids, options: { chunkSize: 20, maxInFlight: 16 } }, deps);
+      const requests = stack.emulator.requests.slice(before);
+      return { limiter: result.summary.limiter, deleted: result.summary.counts.deleted, throttled: requests.filter((request) => request.status === 429).length };
+    };
+
+    // Act: two jobs in the warm container, then one in a cold one (fresh deps).
+    const first = await run('pace-first', warm);
+    const second = await run('pace-second', warm);
+    const cold = await run('pace-cold', stackDeps(stack, env));
+
+    // Assess: the second starts where the first ended and is throttled far less; the cold one slow-starts into the limit as the first did.
+    expect([first.deleted, second.deleted, cold.deleted]).toEqual([1_500, 1_500, 1_500]);
+    expect(first.throttled).toBeGreaterThan(0);
+    expect(second.limiter?.initial).toBe(first.limiter?.final);
+    expect(cold.limiter?.initial).toBe(2);
+    expect(second.throttled * 2).toBeLessThan(first.throttled);
+    expect(second.throttled * 2).toBeLessThan(cold.throttled);
+  });
+
   it('follows a limit the gateway states (APIG.0308 "limit:100, time:1 second"): the limiter takes it as its rate ceiling', async () => {
     // Prepare: the production client behind a limiter, as a job builds them; 100 requests/s, the
     // limit stated in the 429s as Huawei's gateway does; 40 requests at once, far over the burst.
@@ -183,6 +211,8 @@ describe('throughput on the local stack', () => {
         rateCeiling: null,
         throttled: expect.any(Number) as unknown,
         decreases: expect.any(Number) as unknown,
+        // An unsplit job shares the limit with no other part.
+        sharers: 1,
       });
     }
     const last = progress.at(-1)?.limiter as { throttled: number; limit: number };

@@ -12,7 +12,7 @@ import { virtualClock } from '../../support/virtualClock.js';
 
 // UnsplitProgress against fauxqs S3; time is a virtual clock moved by hand.
 const stack = useLocalStack();
-const limiter = { limit: 4, inFlight: 2, waiting: 0, rate: null, rateCeiling: null, throttled: 0, decreases: 0 };
+const limiter = { limit: 4, inFlight: 2, waiting: 0, rate: null, rateCeiling: null, throttled: 0, decreases: 0, sharers: 1 };
 
 function progressOf(jobId: string, location = reportLocation(stack.env.REPORT_BUCKET!, 'reports/', jobId), s3 = stack.s3) {
   const clock = virtualClock({ start: 1_900_000_000_000, sleeps: 'advance' });

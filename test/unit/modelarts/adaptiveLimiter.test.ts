@@ -364,6 +364,151 @@ describe('AdaptiveLimiter', () => {
     expect(h.limiter.snapshot()).toMatchObject({ inFlight: 1, throttled: 1, decreases: 1 });
   });
 
+  describe('limiters that share one limit (sharers)', () => {
+    /** Throttled at 30/s, then every request answered at once: the rate after each of `seconds` seconds. */
+    async function regrowth(sharers: number | undefined, seconds: number, setLater?: number): Promise<number[]> {
+      const clock = virtualClock({ sleeps: 'wait' });
+      const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, ...(sharers === undefined ? {} : { sharers }) }, clock);
+      const h = { limiter, held: [] as LimiterPermit[] };
+      const take = (): void => {
+        void limiter.acquire().then((permit) => h.held.push(permit));
+      };
+      for (let i = 0; i < 30; i += 1) {
+        take();
+        await clock.advance(1_000 / 30);
+      }
+      h.held.shift()?.release(THROTTLED);
+      while (h.held.length > 0) h.held.shift()?.release(DROPPED);
+      if (setLater !== undefined) limiter.setSharers(setLater);
+      for (let i = 0; i < 100_000; i += 1) take();
+      const rates: number[] = [];
+      for (let second = 0; second < seconds; second += 1) {
+        for (let tick = 0; tick < 100; tick += 1) {
+          await clock.advance(10);
+          while (h.held.length > 0) h.held.shift()?.release(answered());
+        }
+        rates.push(limiter.snapshot().rate as number);
+      }
+      return rates;
+    }
+
+    it('regrows k times slower with k sharers: where one limiter is after t seconds, four are after 4t', async () => {
+      // Act
+      const alone = await regrowth(undefined, 6);
+      const fourOfThem = await regrowth(4, 24);
+
+      // Assess: the same curve, its clock stretched 4 times (CUBIC's C/k³).
+      for (const t of [2, 4, 6]) expect(fourOfThem[4 * t - 1]).toBeCloseTo(alone[t - 1] as number, 0);
+      // And really slower: after 4 s the four are still below the rate that was throttled (30/s), the one is above.
+      expect(alone[3]).toBeGreaterThan(30);
+      expect(fourOfThem[3]).toBeLessThan(30);
+    });
+
+    it('follows a count changed while it runs (setSharers), and ignores counts below 1', async () => {
+      // Act: told 4 share the limit after the throttle, then a count of 0.5 (ignored).
+      const told = await regrowth(undefined, 24, 4);
+      const clock = virtualClock({ sleeps: 'wait' });
+      const limiter = new AdaptiveLimiter({ min: 1, max: 8, initial: 2, sharers: 3 }, clock);
+      limiter.setSharers(0.5);
+      limiter.setSharers(Number.NaN);
+
+      // Assess
+      expect(told).toEqual(await regrowth(4, 24));
+      expect(limiter.snapshot().sharers).toBe(3);
+    });
+
+    it('adds one per k rounds with k sharers (additive increase)', async () => {
+      // Prepare: a throttle at 10 in flight, as in the additive-increase test above, with 2 sharers.
+      const clock = virtualClock({ sleeps: 'wait' });
+      const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 10, sharers: 2 }, clock);
+      const held: LimiterPermit[] = [];
+      for (let i = 0; i < 500; i += 1) void limiter.acquire().then((permit) => held.push(permit));
+      await flushMicrotasks();
+      held.shift()?.release(THROTTLED);
+      await flushMicrotasks();
+
+      // Act: 9 answers per unit of limit at 9, twice as many answers as alone.
+      const limits: number[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        held.shift()?.release(answered());
+        await clock.advance(1_000);
+        limits.push(limiter.limit);
+      }
+
+      // Assess: alone it reached 10 at the 10th answer; with 2 sharers at the 18th–19th.
+      expect(limits[16]).toBe(9);
+      expect(limits.indexOf(10)).toBeGreaterThanOrEqual(17);
+      expect(limits.indexOf(10)).toBeLessThanOrEqual(18);
+    });
+  });
+
+  describe('a limiter resumed from another one\'s carry', () => {
+    it('starts at its limit and pace, with no slow start and no burst, and counts from zero', async () => {
+      // Prepare: a limiter that was throttled at 20/s and settled at a limit of 3.
+      const clock = virtualClock({ sleeps: 'wait' });
+      const first = harness({ min: 1, max: 8, initial: 4 }, clock);
+      for (let i = 0; i < 20; i += 1) {
+        first.request(1);
+        await clock.advance(50);
+        while (first.held.length > 1) first.release(answered());
+      }
+      first.release(THROTTLED);
+      const carry = first.limiter.carry();
+      const before = first.limiter.snapshot();
+      await clock.advance(5_000);
+
+      // Act: a new limiter from the carry, 100 requests waiting, one second, answers in 1 ms.
+      const second = new AdaptiveLimiter({ min: 1, max: 8, initial: 2, resume: carry }, clock);
+      const grantedAt: number[] = [];
+      for (let i = 0; i < 100; i += 1) {
+        void second.acquire().then((permit) => {
+          grantedAt.push(clock.now());
+          void clock.sleep(1).then(() => permit.release(answered(1)));
+        });
+      }
+      await clock.advance(1_000);
+
+      // Assess: paced at the carried rate (18/s, regrowing) from its first grant, not 100 grants at once.
+      expect(before.rate).toBe(18);
+      expect(second.snapshot()).toMatchObject({ limit: before.limit, throttled: 0, decreases: 0 });
+      expect(second.summary().initial).toBe(before.limit);
+      expect(grantedAt.length).toBeGreaterThanOrEqual(17);
+      expect(grantedAt.length).toBeLessThanOrEqual(24);
+      expect(second.snapshot().rate).toBeGreaterThanOrEqual(18);
+      expect(second.snapshot().rate).toBeLessThan(25);
+    });
+
+    it('(control) a fresh limiter with the same demand sends far more in that second (unpaced slow start)', async () => {
+      // Act
+      const clock = virtualClock({ sleeps: 'wait' });
+      const fresh = new AdaptiveLimiter({ min: 1, max: 8, initial: 2 }, clock);
+      let granted = 0;
+      for (let i = 0; i < 2_000; i += 1) {
+        void fresh.acquire().then((permit) => {
+          granted += 1;
+          void clock.sleep(1).then(() => permit.release(answered(1)));
+        });
+      }
+      await clock.advance(1_000);
+
+      // Assess
+      expect(granted).toBeGreaterThan(500);
+    });
+
+    it('clamps the carried limit to its own floor and ceiling, and knows whether it was used', () => {
+      // Prepare
+      const clock = virtualClock({ sleeps: 'wait' });
+      const wide = new AdaptiveLimiter({ min: 1, max: 32, initial: 32 }, clock);
+
+      // Act
+      const narrow = new AdaptiveLimiter({ min: 1, max: 4, initial: 2, resume: wide.carry() }, clock);
+
+      // Assess
+      expect(narrow.limit).toBe(4);
+      expect(wide.used).toBe(false);
+    });
+  });
+
   it('summarises the job: initial, final, floor, ceiling, lowest, highest, throttles, decreases, final rate', async () => {
     // Prepare
     const h = harness({ min: 2, max: 10, initial: 4 });
