@@ -14,8 +14,8 @@ import type { JobSummary, TriggerInfo } from '../report/jobSummary.js';
 import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
-import type { PartProgress } from './partProgressSchema.js';
-import { jobProgressSchema } from './jobProgressSchema.js';
+import { partProgressSchema, type PartProgress } from './partProgressSchema.js';
+import type { JobProgress } from './jobProgressSchema.js';
 import { ensurePartManifest } from './ensurePartManifest.js';
 import { partRequest } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
@@ -80,9 +80,13 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
     const zero = Object.fromEntries(Object.keys(plan.screened.counts).map((k) => [k, 0])) as OutcomeCounts;
     await writeS3Json(s3, layout.job.bucket, layout.partProgressKey(part), { part, state, entries: entry.entries, counts: now ?? zero, updatedAt: new Date(clock.now()).toISOString() } satisfies PartProgress);
   };
-  // The parts running now, this one included, as the job's progress last counted them: they share the
-  // service's limit. Until this part's first count, the last one any part wrote (it may not count this part yet).
-  let running = await runningParts(s3, layout);
+  // The parts running now, this one included: they share the service's limit. Counted from the
+  // part's start (its own progress says running, with what an earlier invocation of it settled),
+  // not from its first tick 10 s later: a part shorter than that would never be counted.
+  let running = await countedRunning(s3, layout, part, async (counts) => {
+    await writePartProgress('running', counts);
+    return writeJobProgress(s3, layout, plan, clock);
+  }).catch((error: unknown) => (logger.warn('part progress not written', { jobId, part, error: error as Error }), undefined));
   const ticker = startTicker(clock, PROGRESS_INTERVAL_MS, async () => {
     if (stoppedBy === undefined) {
       const seen = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
@@ -141,10 +145,10 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
   return { summary, reused: result.reused ?? false, completion };
 }
 
-// The parts counted running in the job's progress.json, when it says the job runs (undefined before any part wrote one).
-async function runningParts(s3: CleanupDeps['s3'], layout: ReturnType<typeof scaleOutLayout>): Promise<number | undefined> {
-  const progress = await readS3Json(s3, layout.job.bucket, layout.progressKey, jobProgressSchema).catch(() => undefined);
-  return progress?.state === 'running' && progress.parts.running > 0 ? progress.parts.running : undefined;
+// Writes the part's progress as running (keeping the counts it had) and the job's; the job's count of running parts.
+async function countedRunning(s3: CleanupDeps['s3'], layout: ReturnType<typeof scaleOutLayout>, part: number, write: (counts: OutcomeCounts | undefined) => Promise<JobProgress>): Promise<number> {
+  const before = await readS3Json(s3, layout.job.bucket, layout.partProgressKey(part), partProgressSchema).catch(() => undefined);
+  return Math.max(1, (await write(before?.counts)).parts.running);
 }
 
 // The plan must be the one made for the job its record describes (a job from before job records has none).

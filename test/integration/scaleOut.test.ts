@@ -221,6 +221,30 @@ describe('scale-out of a big manifest job', () => {
     expect(await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema)).toMatchObject({ state: 'done', status: 'completed', settled: 10 });
   });
 
+  it('counts a part running in progress.json from its start, before its first delete: the parts\' limiters share the limit by that count', async () => {
+    // Prepare: a split job of 2 parts; every delete answered after 300 ms.
+    const ids = imageIds('counted', 10);
+    stack.emulator.seedLabellingJob(PROJECT, 'counted', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'counted-run', target: { projectId: PROJECT, dataAnnotationId: 'counted' }, manifest: await putManifest('counted', ids), options: { chunkSize: 5, scaleOut: { partSize: 5 } } }, { type: 'manual' }, deps);
+    await takeMessages(queueUrl);
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', 'counted-run'));
+    stack.emulator.settings.latencyMs = 300;
+
+    try {
+      // Act: part 1 starts; progress.json is read while its first delete is in flight (long before the 10 s tick).
+      const running = runScaleOutPart('counted-run', 1, { type: 'queue', source: 'w1' }, deps, testBudget());
+      while (stack.emulator.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const during = await readS3Json(stack.s3, layout.job.bucket, layout.progressKey, jobProgressSchema);
+      await running;
+
+      // Assess
+      expect(during).toMatchObject({ state: 'running', parts: { total: 2, running: 1, done: 0, waiting: 1 } });
+    } finally {
+      stack.emulator.settings.latencyMs = 0;
+    }
+  });
+
   it('skips the remaining parts, without a request, once a part crosses the failure threshold, and says so', async () => {
     // Prepare: the first two deletes are refused (403: not retried, not bisected): part 1 crosses the threshold.
     const ids = imageIds('threshold', 30);
