@@ -169,12 +169,16 @@ interface Waiter {
  * the requests were throttled against 2% for one limiter (docs/throughput.md "Many workers").
  * Told that k share the limit (`sharers`), a limiter regrows k times slower: its CUBIC clock and
  * its additive increase run at 1/k, so that k of them come back to the limit together as one
- * would alone (CUBIC with C/k³ is CUBIC with time stretched k times).
+ * would alone (CUBIC with C/k³ is CUBIC with time stretched k times). Its pace is its share of
+ * the whole's: when the count changes, the pace is scaled by old/new count, so a part that ends
+ * hands its share to the others at once (without it, the last parts of a job crawled at an
+ * eighth of the limit, growing back k times slower: docs/throughput.md "Many workers").
  *
  * **Carry.** A new limiter starts with a slow start and no pacing, which against a limit already
  * found costs a burst of throttles. {@link carry} hands what this one learned (limit, pace,
  * sharers) to the next one against the same limit (the next part or invocation in this Lambda
- * container: lib/modelarts/PaceMemory.ts), which starts from there (`resume`).
+ * container: lib/modelarts/PaceMemory.ts), which starts from there (`resume`), with its share of
+ * the carried pace when it is told another count of sharers.
  *
  * @example
  * const limiter = new AdaptiveLimiter({ min: 1, max: 32, initial: 2 }, systemClock);
@@ -248,8 +252,7 @@ export class AdaptiveLimiter {
     this.limitValue = this.initial;
     this.lowest = this.initial;
     this.highest = this.initial;
-    this.sharers = 1;
-    this.setSharers(options.sharers ?? resume?.sharers ?? 1);
+    this.sharers = resume?.sharers ?? 1;
     if (resume !== undefined) {
       this.slowStart = resume.slowStart;
       this.rate = resume.rate;
@@ -261,14 +264,26 @@ export class AdaptiveLimiter {
       // The time between the two limiters earns no growth (as an idle spell earns none).
       this.lastGrowthAt = clock.now();
     }
+    // The carried pace was a share among the carry's sharers: this one takes its share among its own.
+    if (options.sharers !== undefined) this.setSharers(options.sharers);
   }
 
   /**
    * Sets how many limiters share the service's limit with this one, itself included (at least 1;
-   * a fraction is kept: it is an estimate).
+   * a fraction is kept: it is an estimate). While pacing, the pace is this limiter's share of the
+   * whole's: from k to k' sharers it is scaled by k/k' (a part that finished leaves its share to
+   * the others at once, instead of their regrowing into it k times slower; a part that starts
+   * takes its share from them). The concurrency limit is left to the additive increase: a rate
+   * is what a gateway enforces.
    */
   public setSharers(sharers: number): void {
-    if (Number.isFinite(sharers) && sharers >= 1) this.sharers = sharers;
+    if (!Number.isFinite(sharers) || sharers < 1 || sharers === this.sharers) return;
+    const share = this.sharers / sharers;
+    this.sharers = sharers;
+    if (!Number.isFinite(this.rate)) return;
+    this.rate = Math.max(Math.min(this.minRate, this.rateCeiling), Math.min(this.rateCeiling, this.rate * share));
+    this.rateBeforeDecrease *= share;
+    this.rateAfterDecrease *= share;
   }
 
   /** What this limiter learned, for the next one against the same limit (`resume`). */

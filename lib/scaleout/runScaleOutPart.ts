@@ -15,7 +15,7 @@ import { reportLocation } from '../report/ReportLocation.js';
 import { s3Uri } from '../aws/s3Uri.js';
 import { completeScaleOutJob, type CompletionOutcome } from './completeScaleOutJob.js';
 import { partProgressSchema, type PartProgress } from './partProgressSchema.js';
-import type { JobProgress } from './jobProgressSchema.js';
+import { jobProgressSchema, type JobProgress } from './jobProgressSchema.js';
 import { ensurePartManifest } from './ensurePartManifest.js';
 import { partRequest } from './partJob.js';
 import { runPartMessage } from './runPartMessage.js';
@@ -39,6 +39,9 @@ const WHOLE_JOB_STOPS: ReadonlySet<string> = new Set(JOB_WIDE_STOPS);
 
 // Progress of a running part, and the stop marker, every this often.
 const PROGRESS_INTERVAL_MS = 10_000;
+// The job's count of running parts (its progress.json, one GET) every this often: a part that ends
+// leaves its share of the limit to the others within seconds, not at their next progress write.
+const SHARERS_INTERVAL_MS = 2_000;
 
 /**
  * Runs one part of a split job (a `{"runPart": {"jobId", "part"}}` message; docs/scale-out.md) as
@@ -55,7 +58,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
  * parts that start (or are running) after that settle their IDs `skipped` without a request.
  * A cancel request (the job's `cancel.json`) stops every part the same way, each by itself.
  * While it runs, the part's progress (and the job's `progress.json`) is written every ~10 s, and
- * the parts counted running tell its limiter how many share the service's limit;
+ * the parts counted running there (read every ~2 s) tell its limiter how many share the service's limit;
  * when it ends, once more, and then the completion check (lib/scaleout/completeScaleOutJob.ts) may make
  * this worker the one that assembles the final report.
  *
@@ -87,7 +90,14 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
     await writePartProgress('running', counts);
     return writeJobProgress(s3, layout, plan, clock);
   }).catch((error: unknown) => (logger.warn('part progress not written', { jobId, part, error: error as Error }), undefined));
-  const ticker = startTicker(clock, PROGRESS_INTERVAL_MS, async () => {
+  let ticks = 0;
+  const ticker = startTicker(clock, SHARERS_INTERVAL_MS, async () => {
+    ticks += 1;
+    if (ticks % (PROGRESS_INTERVAL_MS / SHARERS_INTERVAL_MS) !== 0) {
+      const progress = await readS3Json(s3, layout.job.bucket, layout.progressKey, jobProgressSchema);
+      if (progress?.state === 'running') running = Math.max(1, progress.parts.running);
+      return;
+    }
     if (stoppedBy === undefined) {
       const seen = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
       if (seen !== undefined && seen.part !== part) stoppedBy = seen;

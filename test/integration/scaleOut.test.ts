@@ -26,6 +26,7 @@ import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
 import { testBudget } from '../support/testBudget.js';
+import { capturingLogger } from '../support/capturingLogger.js';
 
 // Integration: split jobs against the local stack (fauxqs S3 with conditional writes enforced,
 // SQS) and the ModelArts emulator; parts are run by the real queue handler.
@@ -240,6 +241,40 @@ describe('scale-out of a big manifest job', () => {
 
       // Assess
       expect(during).toMatchObject({ state: 'running', parts: { total: 2, running: 1, done: 0, waiting: 1 } });
+    } finally {
+      stack.emulator.settings.latencyMs = 0;
+    }
+  });
+
+  it('tells a running part\'s limiter within seconds that another part ended (not at its 10 s progress tick): it takes the share that part left', async () => {
+    // Prepare: a split job of 2 parts; part 2 is counted running (its progress file says so), and
+    // part 1 sends one ID per request, one at a time, each answered after 300 ms: it runs for seconds.
+    const ids = imageIds('follows', 40);
+    stack.emulator.seedLabellingJob(PROJECT, 'follows', ids);
+    const { deps, queueUrl } = await depsWithQueue();
+    await runCleanupJob({ jobId: 'follows-run', target: { projectId: PROJECT, dataAnnotationId: 'follows' }, manifest: await putManifest('follows', ids), options: { chunkSize: 1, maxInFlight: 1, scaleOut: { partSize: 20 } } }, { type: 'manual' }, deps);
+    await takeMessages(queueUrl);
+    const layout = scaleOutLayout(reportLocation(stack.env.REPORT_BUCKET!, 'reports/', 'follows-run'));
+    const plan = await readPlan('follows-run');
+    const zero = { deleted: 0, already_deleted: 0, failed: 0, invalid: 0, duplicate: 0, skipped: 0, would_delete: 0 };
+    const part2 = (state: 'running' | 'done') => ({ part: 2, state, entries: plan.parts[1]!.entries, counts: zero, updatedAt: new Date().toISOString() });
+    await stack.s3.send(new PutObjectCommand({ Bucket: layout.job.bucket, Key: layout.partProgressKey(2), Body: JSON.stringify(part2('running')) }));
+    const { logger, lines } = capturingLogger();
+    stack.emulator.settings.latencyMs = 300;
+
+    try {
+      // Act: part 1 runs; after its first delete, part 2 ends (as a finishing part does: its progress, then the job's).
+      const running = runScaleOutPart('follows-run', 1, { type: 'queue', source: 'w1' }, { ...deps, logger }, testBudget());
+      while (stack.emulator.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await stack.s3.send(new PutObjectCommand({ Bucket: layout.job.bucket, Key: layout.partProgressKey(2), Body: JSON.stringify(part2('done')) }));
+      await writeJobProgress(stack.s3, layout, plan, deps.clock);
+      await running;
+
+      // Assess: the first progress log (5 s in) already counts part 1 alone.
+      const progress = lines.filter((line) => line.message === 'job progress') as Array<{ limiter: { sharers: number } }>;
+      expect(plan.parts[0]!.entries).toBeGreaterThanOrEqual(17);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress[0]!.limiter.sharers).toBe(1);
     } finally {
       stack.emulator.settings.latencyMs = 0;
     }

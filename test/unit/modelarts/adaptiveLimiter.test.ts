@@ -405,16 +405,50 @@ describe('AdaptiveLimiter', () => {
     });
 
     it('follows a count changed while it runs (setSharers), and ignores counts below 1', async () => {
-      // Act: told 4 share the limit after the throttle, then a count of 0.5 (ignored).
+      // Act: told 4 share the limit after the throttle (its pace becomes a quarter), then a count of 0.5 (ignored).
       const told = await regrowth(undefined, 24, 4);
       const clock = virtualClock({ sleeps: 'wait' });
       const limiter = new AdaptiveLimiter({ min: 1, max: 8, initial: 2, sharers: 3 }, clock);
       limiter.setSharers(0.5);
       limiter.setSharers(Number.NaN);
 
-      // Assess
-      expect(told).toEqual(await regrowth(4, 24));
+      // Assess: a quarter of the pace of 4 limiters told so from the start, on the same stretched curve.
+      const four = await regrowth(4, 24);
+      for (const [second, rate] of told.entries()) expect(rate).toBeCloseTo((four[second] as number) / 4, 0);
       expect(limiter.snapshot().sharers).toBe(3);
+    });
+
+    /** A limiter paced after a throttle at 40/s while 8 shared the limit: its rate, and the rate after `then` is told. */
+    async function pacedAmong(sharers: number, then: (limiter: AdaptiveLimiter) => void): Promise<{ before: number; after: number; limit: [number, number] }> {
+      const clock = virtualClock({ sleeps: 'wait' });
+      const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, sharers }, clock);
+      const held: LimiterPermit[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        void limiter.acquire().then((permit) => held.push(permit));
+        await clock.advance(25);
+      }
+      held.shift()?.release(THROTTLED);
+      while (held.length > 0) held.shift()?.release(DROPPED);
+      const before = limiter.snapshot();
+      then(limiter);
+      const after = limiter.snapshot();
+      return { before: before.rate as number, after: after.rate as number, limit: [before.limit, after.limit] };
+    }
+
+    it('keeps the pace of the whole: when fewer share the limit, each takes a larger share of it at once (8 → 2: 4 times the rate), and back', async () => {
+      // Act
+      const fewer = await pacedAmong(8, (limiter) => limiter.setSharers(2));
+      const back = await pacedAmong(8, (limiter) => {
+        limiter.setSharers(2);
+        limiter.setSharers(8);
+      });
+
+      // Assess: 0.9 × 40/s = 36/s, then 144/s for 2 of the 8 (they send 4 times what they did); the
+      // concurrency limit is left to the additive increase (the rate is what a gateway enforces).
+      expect(fewer.before).toBe(36);
+      expect(fewer.after).toBe(144);
+      expect(fewer.limit[1]).toBe(fewer.limit[0]);
+      expect(back.after).toBe(36);
     });
 
     it('adds one per k rounds with k sharers (additive increase)', async () => {
@@ -493,6 +527,28 @@ describe('AdaptiveLimiter', () => {
 
       // Assess
       expect(granted).toBeGreaterThan(500);
+    });
+
+    it('takes its share of the carried pace: a pace found while 8 shared the limit is 8 times larger for a limiter alone', async () => {
+      // Prepare: paced at 36/s while 8 shared the limit (a throttle at 40/s).
+      const clock = virtualClock({ sleeps: 'wait' });
+      const first = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, sharers: 8 }, clock);
+      const held: LimiterPermit[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        void first.acquire().then((permit) => held.push(permit));
+        await clock.advance(25);
+      }
+      held.shift()?.release(THROTTLED);
+      while (held.length > 0) held.shift()?.release(DROPPED);
+
+      // Act
+      const alone = new AdaptiveLimiter({ min: 1, max: 64, initial: 2, resume: first.carry(), sharers: 1 }, clock);
+      const amongEight = new AdaptiveLimiter({ min: 1, max: 64, initial: 2, resume: first.carry() }, clock);
+
+      // Assess
+      expect(first.snapshot().rate).toBe(36);
+      expect(alone.snapshot()).toMatchObject({ rate: 288, sharers: 1 });
+      expect(amongEight.snapshot()).toMatchObject({ rate: 36, sharers: 8 });
     });
 
     it('clamps the carried limit to its own floor and ceiling, and knows whether it was used', () => {
