@@ -48,6 +48,8 @@ export interface LimiterCarry {
   readonly rateBeforeDecrease: number;
   readonly rateAfterDecrease: number;
   readonly growthElapsedMs: number;
+  /** The last decrease was for rising latency (seen by every sharer), not a throttle. */
+  readonly sharedDecrease: boolean;
 }
 
 /** What the answer to one request says about the service's load. */
@@ -169,7 +171,10 @@ interface Waiter {
  * the requests were throttled against 2% for one limiter (docs/throughput.md "Many workers").
  * Told that k share the limit (`sharers`), a limiter regrows k times slower: its CUBIC clock and
  * its additive increase run at 1/k, so that k of them come back to the limit together as one
- * would alone (CUBIC with C/k³ is CUBIC with time stretched k times). Its pace is its share of
+ * would alone (CUBIC with C/k³ is CUBIC with time stretched k times). Not after a decrease for
+ * rising latency: every sharer sees that at once and all decrease together, so each regrows as
+ * one alone would (with the stretch, one slow second of the service kept 8 workers at half the
+ * limit for 30 s). Its pace is its share of
  * the whole's: when the count changes, the pace is scaled by old/new count, so a part that ends
  * hands its share to the others at once (without it, the last parts of a job crawled at an
  * eighth of the limit, growing back k times slower: docs/throughput.md "Many workers").
@@ -214,6 +219,9 @@ export class AdaptiveLimiter {
   private nextSendAt = 0;
   private pacerTimerPending = false;
   private readonly recentGrants: number[] = [];
+
+  // The last decrease was for rising latency: a signal every sharer sees at once (see grow()).
+  private sharedDecrease = false;
 
   // Permits are numbered; those numbered up to `decreaseMark` were sent before the last decrease.
   private grantSeq = 0;
@@ -261,6 +269,7 @@ export class AdaptiveLimiter {
       this.rateBeforeDecrease = resume.rateBeforeDecrease;
       this.rateAfterDecrease = resume.rateAfterDecrease;
       this.growthElapsedMs = resume.growthElapsedMs;
+      this.sharedDecrease = resume.sharedDecrease;
       // The time between the two limiters earns no growth (as an idle spell earns none).
       this.lastGrowthAt = clock.now();
     }
@@ -299,6 +308,7 @@ export class AdaptiveLimiter {
       rateBeforeDecrease: this.rateBeforeDecrease,
       rateAfterDecrease: this.rateAfterDecrease,
       growthElapsedMs: this.growthElapsedMs,
+      sharedDecrease: this.sharedDecrease,
     };
   }
 
@@ -418,11 +428,11 @@ export class AdaptiveLimiter {
         this.rateCeilingUntil = this.clock.now() + Math.max(CEILING_HOLD_MS, (CEILING_HOLD_REQUESTS * 1_000) / signal.rateCeiling);
         if (this.rate > this.rateCeiling && Number.isFinite(this.rate)) this.rate = this.rateCeiling;
       }
-      if (fresh) this.decrease();
+      if (fresh) this.decrease(false);
       return;
     }
     if (this.latencyRising(signal.latencyMs)) {
-      if (fresh) this.decrease();
+      if (fresh) this.decrease(true);
       return;
     }
     this.grow(slotBound, pacerBound);
@@ -447,10 +457,13 @@ export class AdaptiveLimiter {
   }
 
   private grow(slotBound: boolean, pacerBound: boolean): void {
+    // A throttle lowers only the limiter whose request got it, so k sharers regrow k times slower;
+    // rising latency is seen by every sharer at once: all of them decreased, and each regrows as one alone would.
+    const sharers = this.sharedDecrease ? 1 : this.sharers;
     if (slotBound && this.limitValue < this.max) {
       // Slow start: +1 per answer doubles the limit per round; afterwards +1/limit per answer adds one per round.
       // With k sharers, +1/(k·limit): k limiters together add one per round, as one would.
-      this.limitValue = Math.min(this.max, this.limitValue + (this.slowStart ? 1 : 1 / (this.limitValue * this.sharers)));
+      this.limitValue = Math.min(this.max, this.limitValue + (this.slowStart ? 1 : 1 / (this.limitValue * sharers)));
       this.highest = Math.max(this.highest, this.limit);
     }
     if (pacerBound && Number.isFinite(this.rate)) {
@@ -464,7 +477,7 @@ export class AdaptiveLimiter {
         this.rateCeiling = Number.POSITIVE_INFINITY;
       }
       // With k sharers the curve's clock runs k times slower (see the class's comment).
-      this.growthElapsedMs += Math.min(MAX_GROWTH_STEP_MS, Math.max(0, now - this.lastGrowthAt)) / this.sharers;
+      this.growthElapsedMs += Math.min(MAX_GROWTH_STEP_MS, Math.max(0, now - this.lastGrowthAt)) / sharers;
       this.lastGrowthAt = now;
       // CUBIC: W(t) = Wmax + C·Wmax·(t − K)³, with K chosen so that W(0) is the rate set at the decrease.
       const t = this.growthElapsedMs / 1_000;
@@ -475,8 +488,9 @@ export class AdaptiveLimiter {
     }
   }
 
-  private decrease(): void {
+  private decrease(shared: boolean): void {
     const now = this.clock.now();
+    this.sharedDecrease = shared;
     this.decreaseCount += 1;
     this.decreaseMark = this.grantSeq;
     this.slowStart = false;

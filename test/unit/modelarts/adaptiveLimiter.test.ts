@@ -365,8 +365,8 @@ describe('AdaptiveLimiter', () => {
   });
 
   describe('limiters that share one limit (sharers)', () => {
-    /** Throttled at 30/s, then every request answered at once: the rate after each of `seconds` seconds. */
-    async function regrowth(sharers: number | undefined, seconds: number, setLater?: number): Promise<number[]> {
+    /** Throttled at 30/s (or, with `byLatency`, an answer slow enough to mean congestion), then every request answered: the rate after each of `seconds` seconds. */
+    async function regrowth(sharers: number | undefined, seconds: number, setLater?: number, byLatency = false): Promise<number[]> {
       const clock = virtualClock({ sleeps: 'wait' });
       const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, ...(sharers === undefined ? {} : { sharers }) }, clock);
       const h = { limiter, held: [] as LimiterPermit[] };
@@ -377,7 +377,13 @@ describe('AdaptiveLimiter', () => {
         take();
         await clock.advance(1_000 / 30);
       }
-      h.held.shift()?.release(THROTTLED);
+      if (byLatency) {
+        for (let i = 0; i < 12; i += 1) h.held.shift()?.release(answered());
+        h.held.shift()?.release(answered(5_000));
+        expect(limiter.snapshot()).toMatchObject({ throttled: 0, decreases: 1 });
+      } else {
+        h.held.shift()?.release(THROTTLED);
+      }
       while (h.held.length > 0) h.held.shift()?.release(DROPPED);
       if (setLater !== undefined) limiter.setSharers(setLater);
       for (let i = 0; i < 100_000; i += 1) take();
@@ -402,6 +408,16 @@ describe('AdaptiveLimiter', () => {
       // And really slower: after 4 s the four are still below the rate that was throttled (30/s), the one is above.
       expect(alone[3]).toBeGreaterThan(30);
       expect(fourOfThem[3]).toBeLessThan(30);
+    });
+
+    it('regrows at its own pace after a decrease for rising latency: every sharer sees that signal and decreases at once, unlike a throttle', async () => {
+      // Act
+      const alone = await regrowth(undefined, 8, undefined, true);
+      const fourOfThem = await regrowth(4, 8, undefined, true);
+
+      // Assess: the same curve (the four together come back as one would alone); after a throttle they are 4 times slower (above).
+      expect(fourOfThem).toEqual(alone);
+      expect(alone[7]).toBeGreaterThan(alone[0] as number);
     });
 
     it('follows a count changed while it runs (setSharers), and ignores counts below 1', async () => {
