@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { loadConfig } from '../lib/config/config.js';
 import { createCleanupDeps } from '../lib/deps/createCleanupDeps.js';
+import { optimizeHeapForSize } from '../lib/deps/optimizeHeapForSize.js';
 import type { JobSummary } from '../lib/report/jobSummary.js';
 import { runCleanupJob } from '../lib/job/runCleanupJob.js';
 
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
   const jobJson = process.env.BENCH_MANIFEST_JOB;
   if (jobJson === undefined) throw new Error('BENCH_MANIFEST_JOB is not set: the job to run, as JSON');
 
+  // As every handler does at cold start.
+  optimizeHeapForSize();
   const deps = createCleanupDeps(loadConfig(process.env));
   let peakHeapUsedBytes = 0;
   let peakSampledRssBytes = 0;

@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -101,6 +101,15 @@ describe('serverless.yml packaged by osls', () => {
         ALLOWED_TARGETS: '',
         MAX_IDS_PER_JOB: '100000',
       });
+    }
+  });
+
+  it('puts V8 in its optimise-for-size mode in every handler, before the deps are built (what bench:manifest measures)', async () => {
+    for (const name of FUNCTIONS) {
+      const source = await readFile(join('handlers', `${name}.ts`), 'utf8');
+      const at = source.indexOf('\noptimizeHeapForSize();');
+      expect(at, `handlers/${name}.ts`).toBeGreaterThan(0);
+      expect(at, `handlers/${name}.ts`).toBeLessThan(source.indexOf('createCleanupDeps(loadConfig())'));
     }
   });
 
