@@ -4,12 +4,12 @@ import { CompactIdSet } from '../pipeline/CompactIdSet.js';
 
 /**
  * What one process of a job holds whatever the job's size, MiB: the runtime and the bundle loaded
- * (about 90 MiB), the report files' 5 MiB part buffers, V8's young generation and the old
- * generation's headroom, buffers awaiting collection. Measured by `npm run bench:manifest`
- * (docs/throughput.md "Memory"): peak RSS of a 1,000,000-entry job (at most 155.6 MiB) less its
- * de-duplication table (19.1 MiB), rounded up.
+ * (71 MiB, 51 of them the node binary's pages), the report files' part buffers (6 MiB), V8's young
+ * generation and the old generation's slack, buffers awaiting collection. Measured by `npm run
+ * bench:manifest` (docs/throughput.md "Memory"): peak RSS of a 1,000,000-entry job (at most 124.8
+ * MiB in five runs) less its de-duplication table (19.1 MiB), rounded up.
  */
-export const FIXED_MIB = 140;
+export const FIXED_MIB = 110;
 
 /**
  * Bytes one entry of an unsplit job costs at most: its 16-byte slot in the de-duplication table at
@@ -26,7 +26,7 @@ const HEADROOM = 0.2;
  * How many entries an unsplit job (or one part of a split job) may hold in this function's memory,
  * from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (Lambda's memory size, in MiB, which Lambda calls MB):
  * 80% of it, less {@link FIXED_MIB}, at {@link BYTES_PER_ENTRY} each. With no memory size known
- * (not on Lambda), no bound: `Infinity`. E.g. 512 MB: 8,834,252 entries; 1,024 MB: 22,256,025.
+ * (not on Lambda), no bound: `Infinity`. E.g. 512 MB (the functions'): 9,817,292 entries; 1,024 MB: 23,239,065.
  */
 export function unsplitEntryCapacity(config: Pick<Config, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE'>): number {
   const memoryMiB = config.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;

@@ -3,14 +3,15 @@
  * test/deploy/package.test.ts checks they agree), so benchmarks measure what runs on Lambda.
  * Every figure below is `npm run bench:manifest`'s (a million IDs; docs/throughput.md "Memory").
  *
- * - `--max-old-space-size=768` (MiB, three quarters of the functions' 1,024 MB; change both
- *   together): a ceiling the heap never nears (a job's live heap is about 25 MiB), set for what it
- *   does to V8's heap growth. V8 lets the old generation grow to up to 4× its live size before a
- *   full collection when the heap limit it derives from the machine is large (it is here, on a
- *   24 GB machine), and to about 1.5× under 768 MiB: the heap committed 93–108 MiB at the peak
- *   without it, 37–44 with it; peak RSS 218 → 152–157 MiB, for 25% more CPU (more full
- *   collections). Lower ceilings (256, 384, 512) were measured too: within the runs' spread of
- *   768, and they would bound the heap of a big unsplit job (lib/job/unsplitCapacity.ts).
+ * - `--max-old-space-size=384` (MiB, three quarters of the functions' 512 MB; change both
+ *   together): a ceiling the heap never nears (a job's live heap is about 25 MiB; an unsplit job
+ *   of the most entries 512 MB holds adds 12 bytes a normalised line: lib/job/unsplitCapacity.ts),
+ *   set for what it does to V8's heap growth. V8 lets the old generation grow to up to 4× its live
+ *   size before a full collection when the heap limit it derives from the machine is large (it is
+ *   here, on a 24 GB machine), and to about 1.5× under such a ceiling: the heap committed 93–108
+ *   MiB at the peak without it, 37–44 with 768; peak RSS 218 → 152–157 MiB, for 25% more CPU (more
+ *   full collections). 256, 384, 512 and 768 measured within the runs' spread of one another (384
+ *   with V8's optimise-for-size mode, lib/deps/optimizeHeapForSize.ts: 124.4–124.8 MiB, as 768).
  * - `--max-semi-space-size=2` (MiB) keeps the young generation small: a job streams tens of
  *   megabytes of short-lived buffers (manifest chunks, request bodies, report lines); a scavenge
  *   frees them sooner. Measured the same way (with the ceiling above): 157 MiB at 4, 152 at 2,
@@ -21,7 +22,7 @@
  *   MiB with it, 88.9 without). Stack traces then name the bundle's lines and the functions'
  *   names (esbuild's keepNames); the .map file beside each bundle maps them back by hand.
  */
-export const LAMBDA_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=768';
+export const LAMBDA_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=384';
 
 /**
  * The environment of the deployed functions' Node process beyond their configuration:
