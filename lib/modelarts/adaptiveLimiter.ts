@@ -48,8 +48,9 @@ export interface LimiterCarry {
   readonly rateBeforeDecrease: number;
   readonly rateAfterDecrease: number;
   readonly growthElapsedMs: number;
-  /** The last decrease was for rising latency (seen by every sharer), not a throttle. */
+  /** The last decrease was for rising latency (seen by every sharer), not a throttle; and the pace it regrows to as if alone. */
   readonly sharedDecrease: boolean;
+  readonly recoverTo: number;
 }
 
 /** What the answer to one request says about the service's load. */
@@ -171,10 +172,11 @@ interface Waiter {
  * the requests were throttled against 2% for one limiter (docs/throughput.md "Many workers").
  * Told that k share the limit (`sharers`), a limiter regrows k times slower: its CUBIC clock and
  * its additive increase run at 1/k, so that k of them come back to the limit together as one
- * would alone (CUBIC with C/k³ is CUBIC with time stretched k times). Not after a decrease for
+ * would alone (CUBIC with C/k³ is CUBIC with time stretched k times). Not after decreases for
  * rising latency: every sharer sees that at once and all decrease together, so each regrows as
- * one alone would (with the stretch, one slow second of the service kept 8 workers at half the
- * limit for 30 s). Its pace is its share of
+ * one alone would, back to the pace it had before them (with the stretch, one slow second of the
+ * service kept 8 workers at half the limit for 30 s), and probes beyond it k times slower (without
+ * that, 8 probing at once drew 70 429s in 10 s). Its pace is its share of
  * the whole's: when the count changes, the pace is scaled by old/new count, so a part that ends
  * hands its share to the others at once (without it, the last parts of a job crawled at an
  * eighth of the limit, growing back k times slower: docs/throughput.md "Many workers").
@@ -220,8 +222,10 @@ export class AdaptiveLimiter {
   private pacerTimerPending = false;
   private readonly recentGrants: number[] = [];
 
-  // The last decrease was for rising latency: a signal every sharer sees at once (see grow()).
+  // The last decrease was for rising latency, a signal every sharer sees at once; the pace before
+  // the first of such decreases in a row, which it regrows to as if alone (see grow()).
   private sharedDecrease = false;
+  private recoverTo = 0;
 
   // Permits are numbered; those numbered up to `decreaseMark` were sent before the last decrease.
   private grantSeq = 0;
@@ -270,6 +274,7 @@ export class AdaptiveLimiter {
       this.rateAfterDecrease = resume.rateAfterDecrease;
       this.growthElapsedMs = resume.growthElapsedMs;
       this.sharedDecrease = resume.sharedDecrease;
+      this.recoverTo = resume.recoverTo;
       // The time between the two limiters earns no growth (as an idle spell earns none).
       this.lastGrowthAt = clock.now();
     }
@@ -293,6 +298,7 @@ export class AdaptiveLimiter {
     this.rate = Math.max(Math.min(this.minRate, this.rateCeiling), Math.min(this.rateCeiling, this.rate * share));
     this.rateBeforeDecrease *= share;
     this.rateAfterDecrease *= share;
+    this.recoverTo *= share;
   }
 
   /** What this limiter learned, for the next one against the same limit (`resume`). */
@@ -309,6 +315,7 @@ export class AdaptiveLimiter {
       rateAfterDecrease: this.rateAfterDecrease,
       growthElapsedMs: this.growthElapsedMs,
       sharedDecrease: this.sharedDecrease,
+      recoverTo: this.recoverTo,
     };
   }
 
@@ -457,9 +464,10 @@ export class AdaptiveLimiter {
   }
 
   private grow(slotBound: boolean, pacerBound: boolean): void {
-    // A throttle lowers only the limiter whose request got it, so k sharers regrow k times slower;
-    // rising latency is seen by every sharer at once: all of them decreased, and each regrows as one alone would.
-    const sharers = this.sharedDecrease ? 1 : this.sharers;
+    // A throttle lowers only the limiter whose request got it, so k sharers regrow k times slower.
+    // Rising latency is seen by every sharer at once: all of them decreased, and each regrows as one
+    // alone would, back to the pace it had; beyond that pace it probes k times slower again.
+    const sharers = this.sharedDecrease && this.rate < this.recoverTo ? 1 : this.sharers;
     if (slotBound && this.limitValue < this.max) {
       // Slow start: +1 per answer doubles the limit per round; afterwards +1/limit per answer adds one per round.
       // With k sharers, +1/(k·limit): k limiters together add one per round, as one would.
@@ -490,7 +498,10 @@ export class AdaptiveLimiter {
 
   private decrease(shared: boolean): void {
     const now = this.clock.now();
+    // The pace to come back to: the one before this run of latency decreases (one still recovering keeps its mark).
+    const recovering = this.sharedDecrease && this.rate < this.recoverTo;
     this.sharedDecrease = shared;
+    if (shared && !recovering) this.recoverTo = Number.isFinite(this.rate) ? Math.min(this.rate, this.measuredSendRate(now)) : this.measuredSendRate(now);
     this.decreaseCount += 1;
     this.decreaseMark = this.grantSeq;
     this.slowStart = false;
