@@ -47,9 +47,9 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
   const config = loadConfig({ ...stack.env, WORK_QUEUE_URL: workQueueUrl, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', DEADLINE_MARGIN_MS: '1000', REQUEST_TIMEOUT_MS: '1000', ...env });
   const modelArts = clockedModelArts(createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() }), clock, 10);
   const sends = failingSqs(stack.sqs);
-  // A part's progress ticker sleeps 10 s at a time: on this clock it would move time 10 s per tick and
-  // cut every invocation at once, so its sleeps never end (the ticker stops when the part does).
-  const jobClock = { ...clock, sleep: (ms: number) => (ms >= 10_000 ? new Promise<void>(() => undefined) : clock.sleep(ms)) };
+  // A part's ticker (the count of running parts, its progress) sleeps 2 s at a time: on this clock it would move
+  // time 2 s per tick and cut every invocation at once, so its sleeps never end (the ticker stops when the part does).
+  const jobClock = { ...clock, sleep: (ms: number) => (ms >= 2_000 ? new Promise<void>(() => undefined) : clock.sleep(ms)) };
   const deps = createCleanupDeps(config, { s3: stack.s3, sqs: sends.sqs, clock: jobClock, modelArts, logger: new Logger({ serviceName: 'image-cleanup-test', logLevel: 'SILENT' }) });
   delete deps.metrics;
   return { deps, clock, queueUrl: workQueueUrl, sends };

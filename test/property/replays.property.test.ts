@@ -136,8 +136,9 @@ async function checkRun(scenario: Scenario): Promise<void> {
   // The function's log, so a failed run's steps say why a message failed.
   const logged = errorLogger();
   const clock = virtualClock({ start: 1_900_000_000_000, random: seededRandom(scenario.seed ^ 0x2545f491), sleeps: 'advance' });
-  // A part's progress ticker sleeps 10 s at a time: on this clock it would cut every invocation at once, so its sleeps never end.
-  const jobClock = { ...clock, sleep: (ms: number) => (ms >= 10_000 ? new Promise<void>(() => undefined) : clock.sleep(ms)) };
+  // A part's ticker (the count of running parts, its progress) sleeps 2 s at a time: on this clock it would cut
+  // every invocation at once, so its sleeps never end (the retries here wait 5 ms at most).
+  const jobClock = { ...clock, sleep: (ms: number) => (ms >= 2_000 ? new Promise<void>(() => undefined) : clock.sleep(ms)) };
   const config = loadConfig({ ...stack.env, REPORT_PREFIX: prefix, MANIFEST_PREFIX: prefix, RETRY_BASE_MS: '1', RETRY_MAX_MS: '5', DEADLINE_MARGIN_MS: '1000', REQUEST_TIMEOUT_MS: '1000', MAX_IN_FLIGHT: '1', CHUNK_SIZE: String(scenario.chunkSize) });
   const clocked = clockedModelArts(createModelArtsClient({ endpoint: config.MODELARTS_ENDPOINT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, now: () => clock.now() }), clock, MS_PER_REQUEST);
   const crash = crashSwitch({ s3: stack.s3, sqs: stack.sqs, modelArts: clocked });
