@@ -295,7 +295,7 @@ export class AdaptiveLimiter {
     const share = this.sharers / sharers;
     this.sharers = sharers;
     if (!Number.isFinite(this.rate)) return;
-    this.rate = Math.max(Math.min(this.minRate, this.rateCeiling), Math.min(this.rateCeiling, this.rate * share));
+    this.rate = Math.max(this.rateFloor, Math.min(this.rateCeiling, this.rate * share));
     this.rateBeforeDecrease *= share;
     this.rateAfterDecrease *= share;
     this.recoverTo *= share;
@@ -463,11 +463,21 @@ export class AdaptiveLimiter {
     );
   }
 
+  // Regrowing after decreases for rising latency, still below the pace it had before them.
+  private get recovering(): boolean {
+    return this.sharedDecrease && this.rate < this.recoverTo;
+  }
+
+  // The lowest pace: `minRate`, or a lower limit the gateway stated (it refuses anything above it).
+  private get rateFloor(): number {
+    return Math.min(this.minRate, this.rateCeiling);
+  }
+
   private grow(slotBound: boolean, pacerBound: boolean): void {
     // A throttle lowers only the limiter whose request got it, so k sharers regrow k times slower.
     // Rising latency is seen by every sharer at once: all of them decreased, and each regrows as one
     // alone would, back to the pace it had; beyond that pace it probes k times slower again.
-    const sharers = this.sharedDecrease && this.rate < this.recoverTo ? 1 : this.sharers;
+    const sharers = this.recovering ? 1 : this.sharers;
     if (slotBound && this.limitValue < this.max) {
       // Slow start: +1 per answer doubles the limit per round; afterwards +1/limit per answer adds one per round.
       // With k sharers, +1/(k·limit): k limiters together add one per round, as one would.
@@ -499,7 +509,7 @@ export class AdaptiveLimiter {
   private decrease(shared: boolean): void {
     const now = this.clock.now();
     // The pace to come back to: the one before this run of latency decreases (one still recovering keeps its mark).
-    const recovering = this.sharedDecrease && this.rate < this.recoverTo;
+    const recovering = this.recovering;
     this.sharedDecrease = shared;
     if (shared && !recovering) this.recoverTo = Number.isFinite(this.rate) ? Math.min(this.rate, this.measuredSendRate(now)) : this.measuredSendRate(now);
     this.decreaseCount += 1;
@@ -511,7 +521,7 @@ export class AdaptiveLimiter {
 
     // What actually went out: a rate grown past what the slots let through would take many decreases to come down from.
     // A stated ceiling bounds it, and wins over the floor: the gateway refuses anything above it.
-    const floor = Math.min(this.minRate, this.rateCeiling);
+    const floor = this.rateFloor;
     const current = Math.max(floor, Math.min(this.rate, this.measuredSendRate(now), this.rateCeiling));
     this.rateBeforeDecrease = current;
     this.rate = Math.max(floor, current * this.backoffRatio);

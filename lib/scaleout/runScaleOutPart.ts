@@ -90,21 +90,20 @@ export async function runScaleOutPart(jobId: string, part: number, trigger: Trig
     await writePartProgress('running', counts);
     return writeJobProgress(s3, layout, plan, clock);
   }).catch((error: unknown) => (logger.warn('part progress not written', { jobId, part, error: error as Error }), undefined));
-  let ticks = 0;
-  const ticker = startTicker(clock, SHARERS_INTERVAL_MS, async () => {
-    ticks += 1;
-    if (ticks % (PROGRESS_INTERVAL_MS / SHARERS_INTERVAL_MS) !== 0) {
-      const progress = await readS3Json(s3, layout.job.bucket, layout.progressKey, jobProgressSchema);
-      if (progress?.state === 'running') running = Math.max(1, progress.parts.running);
-      return;
-    }
+  // Every ~10 s: the stop marker, the part's progress and the job's.
+  const writeProgress = async (): Promise<JobProgress> => {
     if (stoppedBy === undefined) {
       const seen = await readS3Json(s3, layout.job.bucket, layout.stopKey, stopMarkerSchema);
       if (seen !== undefined && seen.part !== part) stoppedBy = seen;
     }
     await writePartProgress('running', counts);
-    const progress = await writeJobProgress(s3, layout, plan, clock);
-    if (progress.state === 'running') running = Math.max(1, progress.parts.running);
+    return writeJobProgress(s3, layout, plan, clock);
+  };
+  let ticks = 0;
+  const ticker = startTicker(clock, SHARERS_INTERVAL_MS, async () => {
+    ticks += 1;
+    const progress = ticks % (PROGRESS_INTERVAL_MS / SHARERS_INTERVAL_MS) === 0 ? await writeProgress() : await readS3Json(s3, layout.job.bucket, layout.progressKey, jobProgressSchema);
+    if (progress?.state === 'running') running = Math.max(1, progress.parts.running);
   }, (error) => logger.warn('part progress not written', { jobId, part, error: error as Error }));
 
   let result: CleanupResult;

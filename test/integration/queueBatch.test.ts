@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RejectionReport } from '../../lib/report/writeRejectionReport.js';
@@ -7,6 +6,7 @@ import { createLambdaContext } from '../../local/stack/lambdaContext.js';
 import { sqsEvent, sqsRecord } from '../support/sqsEvents.js';
 import { imageIds, readS3Text, stackDeps } from '../support/stackDeps.js';
 import { useLocalStack } from '../support/useLocalStack.js';
+import { capturingLogger } from '../support/capturingLogger.js';
 
 // Integration: the queue handler's logic against the real local servers (fauxqs S3, the emulator).
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -19,15 +19,6 @@ beforeEach(() => {
   stack.emulator.requests.length = 0;
 });
 
-// A logger whose JSON lines are kept, to check what an operator would read.
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = new Logger({ serviceName: 'image-cleanup-test', logLevel: 'INFO' });
-  // Powertools writes through its console; catch the lines it prints.
-  const print = (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>);
-  Object.assign(logger as unknown as { console: unknown }, { console: { log: print, info: print, warn: print, error: print, debug: print, trace: print } });
-  return { logger, lines };
-}
 
 /** The rejection report of a refused message (`msg-{messageId}`) or job (its `jobId`). */
 async function rejection(jobId: string): Promise<RejectionReport> {
