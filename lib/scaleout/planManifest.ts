@@ -27,7 +27,8 @@ import { planningFacts } from './planFacts.js';
  * `parts × windows`, a window per 64 MiB of lines. 64 MiB: at 50,000,000 IDs (about 2.6 GB of
  * lines), 40 windows and, in 500 parts, about 20,000 segment PUTs (≈ $0.10 at $0.005 per 1,000);
  * 32 MiB would double the PUTs and the time they take for 32 MiB less memory, where the planner has
- * hundreds to spare (its functions have 1,024 MB; nothing else it holds grows with the job). A
+ * about 250 MiB to spare (its functions have 512 MB; it peaked at 229–253 MiB, under tsx, planning
+ * 10M and 50M entries in `npm run bench:huge`; nothing else it holds grows with the job). A
  * window is also the unit of a planning checkpoint: at ~200,000 entries/s one is read in ~6 s,
  * far within the `REQUEST_TIMEOUT_MS` between `stopStartingAt` and the end of the budget.
  */
