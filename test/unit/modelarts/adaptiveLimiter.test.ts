@@ -47,6 +47,20 @@ const answered = (latencyMs = 100): LimiterSignal => ({ kind: 'answered', latenc
 const THROTTLED: LimiterSignal = { kind: 'throttled' };
 const DROPPED: LimiterSignal = { kind: 'dropped' };
 
+/** A limiter told `sharers` share the limit, sending 40 requests/s until one is throttled (the others dropped): it then paces at 36/s. */
+async function throttledAt40PerSecond(sharers: number): Promise<{ limiter: AdaptiveLimiter; clock: WaitingClock }> {
+  const clock = virtualClock({ sleeps: 'wait' });
+  const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, sharers }, clock);
+  const held: LimiterPermit[] = [];
+  for (let i = 0; i < 40; i += 1) {
+    void limiter.acquire().then((permit) => held.push(permit));
+    await clock.advance(25);
+  }
+  held.shift()?.release(THROTTLED);
+  while (held.length > 0) held.shift()?.release(DROPPED);
+  return { limiter, clock };
+}
+
 // null (not pacing) is the highest rate of all.
 const rateValue = (snapshot: LimiterSnapshot): number => snapshot.rate ?? Number.POSITIVE_INFINITY;
 
@@ -438,17 +452,9 @@ describe('AdaptiveLimiter', () => {
       expect(limiter.snapshot().sharers).toBe(3);
     });
 
-    /** A limiter paced after a throttle at 40/s while 8 shared the limit: its rate, and the rate after `then` is told. */
+    /** A limiter paced after a throttle at 40/s while `sharers` shared the limit: its rate, and the rate after `then` is told. */
     async function pacedAmong(sharers: number, then: (limiter: AdaptiveLimiter) => void): Promise<{ before: number; after: number; limit: [number, number] }> {
-      const clock = virtualClock({ sleeps: 'wait' });
-      const limiter = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, sharers }, clock);
-      const held: LimiterPermit[] = [];
-      for (let i = 0; i < 40; i += 1) {
-        void limiter.acquire().then((permit) => held.push(permit));
-        await clock.advance(25);
-      }
-      held.shift()?.release(THROTTLED);
-      while (held.length > 0) held.shift()?.release(DROPPED);
+      const { limiter } = await throttledAt40PerSecond(sharers);
       const before = limiter.snapshot();
       then(limiter);
       const after = limiter.snapshot();
@@ -551,15 +557,7 @@ describe('AdaptiveLimiter', () => {
 
     it('takes its share of the carried pace: a pace found while 8 shared the limit is 8 times larger for a limiter alone', async () => {
       // Prepare: paced at 36/s while 8 shared the limit (a throttle at 40/s).
-      const clock = virtualClock({ sleeps: 'wait' });
-      const first = new AdaptiveLimiter({ min: 1, max: 64, initial: 64, sharers: 8 }, clock);
-      const held: LimiterPermit[] = [];
-      for (let i = 0; i < 40; i += 1) {
-        void first.acquire().then((permit) => held.push(permit));
-        await clock.advance(25);
-      }
-      held.shift()?.release(THROTTLED);
-      while (held.length > 0) held.shift()?.release(DROPPED);
+      const { limiter: first, clock } = await throttledAt40PerSecond(8);
 
       // Act
       const alone = new AdaptiveLimiter({ min: 1, max: 64, initial: 2, resume: first.carry(), sharers: 1 }, clock);
